@@ -1,0 +1,1 @@
+"""The HTTP API: app factory, error envelope, middleware and thin routes."""

@@ -1,0 +1,25 @@
+"""FastAPI dependencies: routes get the container's services, never build their own."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from mangaassist.bootstrap import Container
+from mangaassist.catalog.service import CatalogService
+
+__all__ = ["CatalogDep", "ContainerDep"]
+
+
+def _container(request: Request) -> Container:
+    container: Container = request.app.state.container
+    return container
+
+
+def _catalog(request: Request) -> CatalogService:
+    return _container(request).catalog
+
+
+ContainerDep = Annotated[Container, Depends(_container)]
+CatalogDep = Annotated[CatalogService, Depends(_catalog)]

@@ -1,0 +1,77 @@
+"""Error messages in English and Japanese, by stable error code."""
+
+from __future__ import annotations
+
+from typing import Literal
+
+__all__ = ["Language", "field_message", "message"]
+
+Language = Literal["ja", "en"]
+
+_MESSAGES: dict[str, tuple[str, str]] = {
+    "MALFORMED_JSON": (
+        "The request body is not valid JSON.",
+        "リクエスト本文が正しいJSON形式ではありません。",
+    ),
+    "VALIDATION_ERROR": (
+        "The request is not valid: see details.",
+        "リクエストの内容に誤りがあります。詳細をご確認ください。",
+    ),
+    "PAYLOAD_TOO_LARGE": (
+        "The request body is larger than {limit} bytes.",
+        "リクエスト本文が大きすぎます（上限は{limit}バイトです）。",
+    ),
+    "NOT_FOUND": ("There is nothing at this address.", "このアドレスには何もありません。"),
+    "PRODUCT_NOT_FOUND": (
+        "No product has the id {id}.",
+        "ID {id} の商品は見つかりませんでした。",
+    ),
+    "METHOD_NOT_ALLOWED": (
+        "This method is not allowed here.",
+        "このメソッドはここでは使用できません。",
+    ),
+    "INTERNAL_ERROR": (
+        "Something went wrong on our side. Please try again.",
+        "サーバー側で問題が発生しました。もう一度お試しください。",
+    ),
+}
+
+#: Japanese for the pydantic error types a client can trigger; English comes from pydantic.
+_FIELD_MESSAGES_JA: dict[str, str] = {
+    "missing": "必須の項目です。",
+    "extra_forbidden": "この項目は使用できません。",
+    "string_type": "文字列で指定してください。",
+    "string_too_short": "{min_length}文字以上で入力してください。",
+    "string_too_long": "{max_length}文字以内で入力してください。",
+    "string_pattern_mismatch": "形式が正しくありません。",
+    "int_type": "整数で指定してください。",
+    "int_parsing": "整数で指定してください。",
+    "int_from_float": "整数で指定してください。",
+    "bool_type": "true か false で指定してください。",
+    "bool_parsing": "true か false で指定してください。",
+    "greater_than_equal": "{ge}以上の値を指定してください。",
+    "less_than_equal": "{le}以下の値を指定してください。",
+    "enum": "次のいずれかを指定してください: {expected}",
+    "literal_error": "次のいずれかを指定してください: {expected}",
+    "model_type": "JSONオブジェクトで指定してください。",
+    "model_attributes_type": "JSONオブジェクトで指定してください。",
+    "dict_type": "JSONオブジェクトで指定してください。",
+    "list_type": "配列で指定してください。",
+    "value_error": "値が正しくありません。",
+}
+
+
+def message(code: str, language: Language, **params: object) -> str:
+    """The localized message of an error code, with ``params`` filled in."""
+    english, japanese = _MESSAGES.get(code, _MESSAGES["INTERNAL_ERROR"])
+    return (japanese if language == "ja" else english).format(**params)
+
+
+def field_message(error_type: str, english: str, language: Language, ctx: dict[str, object]) -> str:
+    """The message for one invalid field: pydantic's English, or our Japanese for its type."""
+    if language != "ja" or error_type not in _FIELD_MESSAGES_JA:
+        return english
+    try:
+        return _FIELD_MESSAGES_JA[error_type].format(**ctx)
+    except (KeyError, IndexError):
+        return english

@@ -1,0 +1,51 @@
+"""Catalog search and product lookup."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path
+
+from mangaassist.api.deps import CatalogDep
+from mangaassist.api.errors import ApiError
+from mangaassist.api.schemas import PRODUCT_ID_PATTERN, Product, SearchRequest, SearchResponse
+from mangaassist.catalog.index import SearchFilters
+
+__all__ = ["router"]
+
+router = APIRouter(prefix="/v1", tags=["catalog"])
+
+
+@router.post("/search", response_model=SearchResponse, response_model_by_alias=True)
+async def search(request: SearchRequest, catalog: CatalogDep) -> SearchResponse:
+    """Search the catalog in Japanese (kanji, kana, half-width), romaji or English."""
+    filters = SearchFilters(
+        genre=request.genre,
+        in_stock=request.in_stock,
+        min_price_jpy=request.min_price_jpy,
+        max_price_jpy=request.max_price_jpy,
+    )
+    result = await catalog.search(request.query, filters, request.limit)
+    return SearchResponse(
+        query=request.query,
+        total=result.total,
+        corrections=result.corrections,
+        results=[Product.of(hit.record) for hit in result.hits],
+    )
+
+
+@router.get(
+    "/catalog/{mangaId}",
+    response_model=Product,
+    response_model_by_alias=True,
+    responses={404: {"description": "No product has this id (code PRODUCT_NOT_FOUND)."}},
+)
+async def get_product(
+    manga_id: Annotated[str, Path(alias="mangaId", pattern=PRODUCT_ID_PATTERN)],
+    catalog: CatalogDep,
+) -> Product:
+    """One product by id."""
+    record = await catalog.get(manga_id)
+    if record is None:
+        raise ApiError(404, "PRODUCT_NOT_FOUND", id=manga_id)
+    return Product.of(record)

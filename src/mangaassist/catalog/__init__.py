@@ -1,0 +1,1 @@
+"""The catalog: loading, Japanese-aware search, the service that keeps the index fresh."""

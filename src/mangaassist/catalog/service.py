@@ -1,0 +1,97 @@
+"""The catalog service: search, lookup and loading, with an index that follows the store.
+
+Every process keeps its own in-memory index. It checks the store's catalog version at most every
+``refresh_s`` seconds (and at once after its own writes) and rebuilds in a worker thread when the
+version moved, serving the previous index meanwhile, so a catalog load in one process reaches the
+search of every other.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable, Sequence
+
+from mangaassist.catalog.index import SearchFilters, SearchIndex, SearchResult
+from mangaassist.domain.catalog import SeriesRecord
+from mangaassist.store.base import Store, UpsertCounts
+
+__all__ = ["CatalogService"]
+
+
+class CatalogService:
+    """Search and lookup over the store's catalog."""
+
+    def __init__(self, store: Store, *, refresh_s: float = 1.0) -> None:
+        self._store = store
+        self._refresh_s = refresh_s
+        self._index: SearchIndex | None = None
+        self._checked_at = float("-inf")
+        self._lock = asyncio.Lock()
+        self._rebuild: asyncio.Task[None] | None = None
+
+    @property
+    def indexed_count(self) -> int | None:
+        """Series in the current index, None before the first build."""
+        return None if self._index is None else len(self._index)
+
+    async def index(self) -> SearchIndex:
+        """The current index, rebuilt first when none exists yet."""
+        now = time.monotonic()
+        if self._index is not None and now - self._checked_at < self._refresh_s:
+            return self._index
+        async with self._lock:
+            if self._index is None:
+                await self._build()
+            elif time.monotonic() - self._checked_at >= self._refresh_s:
+                self._checked_at = time.monotonic()
+                version = await self._store.catalog_version()
+                if version != self._index.version and self._rebuild is None:
+                    self._rebuild = asyncio.create_task(self._build_in_background())
+        assert self._index is not None
+        return self._index
+
+    async def _build(self) -> None:
+        self._checked_at = time.monotonic()
+        version = await self._store.catalog_version()
+        records = await self._store.list_series()
+        self._index = await asyncio.to_thread(SearchIndex, records, version)
+
+    async def _build_in_background(self) -> None:
+        try:
+            await self._build()
+        finally:
+            self._rebuild = None
+
+    async def refresh(self) -> SearchIndex:
+        """Rebuild the index now from the store (after this process changed the catalog)."""
+        async with self._lock:
+            await self._build()
+        assert self._index is not None
+        return self._index
+
+    async def search(
+        self, query: str, filters: SearchFilters | None = None, limit: int = 10
+    ) -> SearchResult:
+        """The best series for ``query``; see ``SearchIndex.search``."""
+        return (await self.index()).search(query, filters, limit)
+
+    async def get(self, series_id: str) -> SeriesRecord | None:
+        """One series by id, straight from the store."""
+        return await self._store.get_series(series_id)
+
+    async def upsert(
+        self,
+        records: Sequence[SeriesRecord],
+        on_batch: Callable[[int], None] | None = None,
+    ) -> UpsertCounts:
+        """Insert or update series and re-index if anything changed."""
+        counts = await self._store.upsert_series(records, on_batch)
+        if counts.changed and self._index is not None:
+            await self.refresh()
+        return counts
+
+    async def close(self) -> None:
+        """Wait for a background rebuild so shutdown leaves no task behind."""
+        if self._rebuild is not None:
+            await asyncio.gather(self._rebuild, return_exceptions=True)

@@ -1,0 +1,78 @@
+"""Versioned schema migrations, applied in order and recorded in ``schema_migrations``.
+
+Each migration is a function of a synchronous SQLAlchemy connection, run inside one transaction
+with its version row, so a migration is applied entirely or not at all. Several processes may
+start at once: on PostgreSQL they serialize on an advisory lock; on SQLite the write lock does it.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+
+from sqlalchemy import Connection, inspect, select, text
+
+from mangaassist.store.schema import schema_migrations, series, store_meta
+
+__all__ = ["CATALOG_VERSION_KEY", "MIGRATIONS", "Migration", "apply_migrations", "current_version"]
+
+#: Row of ``store_meta`` whose value grows with every catalog change.
+CATALOG_VERSION_KEY = "catalog_version"
+
+#: Arbitrary constant key of the PostgreSQL advisory lock that serializes migrations.
+_PG_MIGRATION_LOCK = 0x4D414E4741
+
+
+@dataclass(frozen=True)
+class Migration:
+    """One schema step."""
+
+    version: int
+    description: str
+    apply: Callable[[Connection], None]
+
+
+def _create_catalog(conn: Connection) -> None:
+    store_meta.create(conn, checkfirst=True)
+    series.create(conn, checkfirst=True)
+    # The version row exists from the start, so every bump is an UPDATE that locks the row:
+    # two first loads racing cannot both insert it.
+    conn.execute(store_meta.insert().values(key=CATALOG_VERSION_KEY, value=0))
+
+
+MIGRATIONS: tuple[Migration, ...] = (
+    Migration(1, "catalog series and store metadata", _create_catalog),
+)
+
+
+def current_version(conn: Connection) -> int:
+    """The newest applied version, 0 when the database is empty."""
+    if not inspect(conn).has_table(schema_migrations.name):
+        return 0
+    versions = conn.execute(select(schema_migrations.c.version)).scalars().all()
+    return max(versions, default=0)
+
+
+def apply_migrations(conn: Connection) -> int:
+    """Apply every pending migration; return the resulting version.
+
+    Must run inside a transaction (``engine.begin()``).
+    """
+    if conn.dialect.name == "postgresql":
+        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+    schema_migrations.create(conn, checkfirst=True)
+    version = current_version(conn)
+    for migration in MIGRATIONS:
+        if migration.version <= version:
+            continue
+        migration.apply(conn)
+        conn.execute(
+            schema_migrations.insert().values(
+                version=migration.version,
+                description=migration.description,
+                applied_at=datetime.now(UTC),
+            )
+        )
+        version = migration.version
+    return version

@@ -1,0 +1,1 @@
+"""Japanese-aware text handling: normalization, folding and search tokens."""
