@@ -67,7 +67,8 @@ async def test_japanese_text_round_trips_exactly(
     loaded = await store.get_series(record.id)
 
     assert loaded == record
-    assert loaded is not None and loaded.title_ja == "𠮷野家の👨‍👩‍👧ﾊﾝｶｸ物語"
+    assert loaded is not None
+    assert loaded.title_ja == "𠮷野家の👨‍👩‍👧ﾊﾝｶｸ物語"
 
 
 async def test_list_is_ordered_by_id_and_complete(
@@ -90,7 +91,8 @@ async def test_upsert_reports_progress_per_batch(
 
     await store.upsert_series(records, on_batch=seen.append)
 
-    assert sum(seen) == 1100 and len(seen) == 3
+    assert sum(seen) == 1100
+    assert len(seen) == 3
 
 
 async def test_delete_removes_and_bumps_version(

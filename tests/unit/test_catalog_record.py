@@ -14,7 +14,9 @@ def test_derived_id_is_stable_and_well_formed() -> None:
     first = derive_id("鬼滅の刃", "吾峠呼世晴")
     assert first == derive_id("鬼滅の刃", "吾峠呼世晴")
     assert first != derive_id("鬼滅の刃", "別の作者")
-    assert first.startswith("MNG-") and len(first) == 12 and first[4:].isalnum()
+    assert first.startswith("MNG-")
+    assert len(first) == 12
+    assert first[4:].isalnum()
     assert first[4:] == first[4:].upper()
 
 
@@ -41,7 +43,9 @@ def test_invalid_isbns_are_rejected(isbn: str) -> None:
 def test_check_digit() -> None:
     assert isbn13_check_digit("978408872509") == "3"
     assert is_valid_isbn13("9784999000005")
-    assert not is_valid_isbn13("９７８４０８８７２５０９３")  # full-width digits are not digits here
+    assert not is_valid_isbn13(
+        "９７８４０８８７２５０９３"
+    )  # full-width digits are not digits here
 
 
 @pytest.mark.parametrize(

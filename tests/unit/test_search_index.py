@@ -152,4 +152,5 @@ def _record(title: str) -> SeriesRecord:
 def test_large_result_sets_return_only_the_best() -> None:
     index = SearchIndex([_record(f"Dragon {i}") for i in range(300)])
     result = index.search("dragon", limit=5)
-    assert len(result.hits) == 5 and result.total == 300
+    assert len(result.hits) == 5
+    assert result.total == 300

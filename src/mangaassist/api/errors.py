@@ -91,8 +91,8 @@ def _respond(
 
 
 def _field_path(loc: tuple[Any, ...]) -> str:
-    parts = [str(p) for p in loc if p not in ("body", "query", "path", "header")]
-    return ".".join(parts)
+    """``("body", "filters", 0)`` -> ``filters.0``: the first element names where, not what."""
+    return ".".join(str(part) for part in loc[1:])
 
 
 async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse:

@@ -17,7 +17,9 @@ from mangaassist.domain.catalog import (
 )
 
 __all__ = [
+    "ERROR_RESPONSES",
     "PRODUCT_ID_PATTERN",
+    "ErrorResponse",
     "Health",
     "Product",
     "Readiness",
@@ -134,3 +136,39 @@ class Health(ApiModel):
 
     status: str
     version: str
+
+
+class ErrorDetail(ApiModel):
+    """One problem with one field of the request."""
+
+    field: str = Field(description="Dotted path of the field, e.g. `query` or `items.0.id`.")
+    type: str = Field(description="Machine-readable kind of problem (pydantic's error type).")
+    message: str = Field(description="Localized explanation.")
+
+
+class ErrorInfo(ApiModel):
+    """What went wrong: a stable code and a message in the request's language."""
+
+    code: str = Field(examples=["VALIDATION_ERROR"])
+    message: str
+    details: list[ErrorDetail] = Field(default_factory=list)
+
+
+class ErrorResponse(ApiModel):
+    """The body of every error response."""
+
+    error: ErrorInfo
+    request_id: str = Field(description="Same as the X-Request-Id response header.")
+
+
+def _error(description: str) -> dict[str, object]:
+    return {"model": ErrorResponse, "description": description}
+
+
+#: Errors any API route can answer; routes add their own (404 and so on).
+ERROR_RESPONSES: dict[int | str, dict[str, object]] = {
+    400: _error("Malformed JSON (MALFORMED_JSON)."),
+    413: _error("Body larger than the limit (PAYLOAD_TOO_LARGE)."),
+    422: _error("The request breaks the schema or a content rule (VALIDATION_ERROR)."),
+    500: _error("A bug on our side (INTERNAL_ERROR)."),
+}

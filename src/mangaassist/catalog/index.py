@@ -21,7 +21,13 @@ from mangaassist.catalog.labels import labels_text
 from mangaassist.catalog.typos import TypoCorrector
 from mangaassist.domain.catalog import Genre, SeriesRecord
 from mangaassist.text.fold import fold, fold_romaji_word
-from mangaassist.text.tokens import PREFIX_MARK, latin_words, prefix_tokens, search_tokens
+from mangaassist.text.tokens import (
+    PREFIX_MARK,
+    folded_tokens,
+    latin_words,
+    prefix_tokens,
+    search_tokens,
+)
 
 __all__ = ["SearchFilters", "SearchHit", "SearchIndex", "SearchResult"]
 
@@ -34,6 +40,9 @@ PARTIAL_TITLE_BOOST = 1.25
 #: Candidates re-ranked with title boosts, per requested result.
 RERANK_FACTOR = 5
 RERANK_MIN = 50
+
+#: Marks the whole of a Latin title written without spaces ("onepiece"), kept apart from words.
+COMPACT_MARK = "="
 
 _GENRES = list(Genre)
 
@@ -67,22 +76,30 @@ class SearchResult:
 
 def _compact(text: str) -> str:
     """Whole-string search key: folded, romaji-folded, without spaces."""
-    return "".join(fold_romaji_word(word) for word in fold(text).split())
+    return _compact_folded(fold(text))
+
+
+def _compact_folded(folded: str) -> str:
+    return "".join(fold_romaji_word(word) for word in folded.split())
 
 
 def _title_forms(record: SeriesRecord) -> list[str]:
     return [record.title, record.title_ja, record.title_kana, record.title_romaji, *record.aliases]
 
 
-def _title_tokens(record: SeriesRecord) -> list[str]:
+def _title_tokens_and_keys(record: SeriesRecord) -> tuple[list[str], set[str]]:
+    """Tokens of every title form, and each form's whole-string key for title boosts."""
     tokens: list[str] = []
+    keys: set[str] = set()
     for form in filter(None, _title_forms(record)):
-        form_tokens = search_tokens(form)
+        folded = fold(form)
+        form_tokens = folded_tokens(folded)
         tokens.extend(form_tokens)
         tokens.extend(prefix_tokens(form_tokens))
+        keys.add(_compact_folded(folded))
         if len(form_tokens) > 1 and all(t.isascii() for t in form_tokens):
-            tokens.append(_compact(form))  # "kimetsunoyaiba", "onepiece"
-    return tokens
+            tokens.append(COMPACT_MARK + "".join(form_tokens))  # "=kimetsunoyaiba"
+    return tokens, keys
 
 
 def _author_tokens(record: SeriesRecord) -> list[str]:
@@ -91,9 +108,9 @@ def _author_tokens(record: SeriesRecord) -> list[str]:
     return tokens + prefix_tokens(tokens)
 
 
-def _field_tokens(record: SeriesRecord) -> dict[str, list[str]]:
+def _field_tokens(record: SeriesRecord, title_tokens: list[str]) -> dict[str, list[str]]:
     return {
-        "title": _title_tokens(record),
+        "title": title_tokens,
         "author": _author_tokens(record),
         "labels": search_tokens(labels_text(record.genre, record.demographic, record.tags)),
         "synopsis": search_tokens(f"{record.synopsis_en} {record.synopsis_ja}"),
@@ -107,8 +124,11 @@ class SearchIndex:
         self.version = version
         self._records = list(records)
         per_field: dict[str, list[list[str]]] = {name: [] for name in FIELD_WEIGHTS}
+        self._title_keys: list[set[str]] = []
         for record in self._records:
-            for name, tokens in _field_tokens(record).items():
+            title_tokens, title_keys = _title_tokens_and_keys(record)
+            self._title_keys.append(title_keys)
+            for name, tokens in _field_tokens(record, title_tokens).items():
                 per_field[name].append(tokens)
         self._bm25: dict[str, Any] = {}
         self._vocabulary: set[str] = set()
@@ -116,16 +136,13 @@ class SearchIndex:
             index = bm25s.BM25()
             if corpus:
                 index.index(corpus, show_progress=False)
+                self._vocabulary.update(index.vocab_dict)
             self._bm25[name] = index
-            self._vocabulary.update(token for tokens in corpus for token in tokens)
         self._typos = TypoCorrector(
             word
             for tokens in per_field["title"] + per_field["author"]
             for word in latin_words(tokens)
         )
-        self._title_keys = [
-            {_compact(form) for form in _title_forms(r) if form} for r in self._records
-        ]
         self._genre = np.array([_GENRES.index(r.genre) for r in self._records], dtype=np.int8)
         self._stock = np.array([r.stock for r in self._records], dtype=np.int64)
         self._price = np.array([r.price_jpy for r in self._records], dtype=np.int64)
@@ -140,6 +157,8 @@ class SearchIndex:
         for token in tokens:
             if token in self._vocabulary or not (token.isascii() and token.isalpha()):
                 resolved.append(token)
+            elif COMPACT_MARK + token in self._vocabulary:
+                resolved.append(COMPACT_MARK + token)
             elif PREFIX_MARK + token in self._vocabulary:
                 resolved.append(PREFIX_MARK + token)
             elif (fixed := self._typos.correct(token)) is not None:

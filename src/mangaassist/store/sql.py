@@ -48,6 +48,7 @@ class SqlStore:
     """Store port on SQLAlchemy Core; ``url`` is ``sqlite:///path`` or ``postgresql://...``."""
 
     def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = url
         self._url = async_url(url)
         self.backend = self._url.get_backend_name()
         options: dict[str, Any] = {"echo": echo}

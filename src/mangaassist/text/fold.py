@@ -8,14 +8,20 @@ variant to one form, applied identically to the index and to the query.
 from __future__ import annotations
 
 import unicodedata
+from functools import lru_cache
 
-import jaconv
 import regex
 
 __all__ = ["fold", "fold_romaji_word", "strip_diacritics"]
 
 #: Punctuation and symbols that separate words; CJK brackets and the middle dot included.
 _SEPARATORS = regex.compile(r"[\p{P}\p{S}\p{Z}\s]+")
+#: Katakana ァ..ヶ map to hiragana ぁ..ゖ at a fixed offset (ヷ-ヺ have no hiragana and stay).
+_KATAKANA_TO_HIRAGANA = {code: code - 0x60 for code in range(0x30A1, 0x30F7)}
+#: Latin letters that carry a diacritic (precomposed); text without any skips the NFD round trip.
+_ACCENTED_LATIN = regex.compile(r"[\u00C0-\u024F\u1E00-\u1EFF]")
+#: Combining marks right after a Latin letter (kana voicing marks follow kana, so they stay).
+_LATIN_MARKS = regex.compile(r"(?<=\p{Latin})\p{Mn}+")
 #: Long-vowel spellings of Hepburn variants: ō, ou, oo, oh (before a consonant), ū, uu, ...
 _LONG_VOWELS = regex.compile(r"(?<=o)[uo]|(?<=u)u|(?<=a)a|(?<=e)e|oh(?=[^aeiouy]|$)")
 
@@ -26,15 +32,13 @@ def strip_diacritics(text: str) -> str:
     Kana voicing marks (dakuten) are combining marks too after NFD, so only marks that follow a
     Latin letter are dropped.
     """
-    decomposed = unicodedata.normalize("NFD", text)
-    out: list[str] = []
-    for char in decomposed:
-        if unicodedata.combining(char) and out and out[-1].isascii():
-            continue
-        out.append(char)
-    return unicodedata.normalize("NFC", "".join(out))
+    if not _ACCENTED_LATIN.search(text):
+        return text
+    stripped: str = _LATIN_MARKS.sub("", unicodedata.normalize("NFD", text))
+    return unicodedata.normalize("NFC", stripped)
 
 
+@lru_cache(maxsize=200_000)
 def fold_romaji_word(word: str) -> str:
     """Fold a lower-case Latin word so Hepburn long-vowel variants compare equal.
 
@@ -56,6 +60,6 @@ def fold(text: str) -> str:
     """
     text = unicodedata.normalize("NFKC", text).casefold()
     text = strip_diacritics(text)
-    text = jaconv.kata2hira(text)
+    text = text.translate(_KATAKANA_TO_HIRAGANA)
     spaced: str = _SEPARATORS.sub(" ", text)
     return spaced.strip()

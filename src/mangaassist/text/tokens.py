@@ -8,20 +8,22 @@ folded for Hepburn variants.
 
 from __future__ import annotations
 
+from functools import lru_cache
+
 import regex
 
 from mangaassist.text.fold import fold, fold_romaji_word
 
-__all__ = ["PREFIX_MARK", "latin_words", "prefix_tokens", "search_tokens"]
+__all__ = ["PREFIX_MARK", "folded_tokens", "latin_words", "prefix_tokens", "search_tokens"]
 
 #: Marks a token that stands for the first letters of a word, so "frier" can find "frieren".
 PREFIX_MARK = "^"
 #: Shortest word prefix indexed and looked up.
 MIN_PREFIX = 3
 
-_RUNS = regex.compile(
-    r"(?P<ja>[\p{Hiragana}\p{Katakana}\p{Han}ー々〆ヶ]+)|(?P<latin>[\p{L}\p{N}]+)"
-)
+_JAPANESE_RUN = r"[\p{Hiragana}\p{Katakana}\p{Han}ー々〆ヶ]+"
+_ALL_JAPANESE = regex.compile(_JAPANESE_RUN)
+_RUNS = regex.compile(rf"(?P<ja>{_JAPANESE_RUN})|(?P<latin>[\p{{L}}\p{{N}}]+)")
 
 
 def _bigrams(run: str) -> list[str]:
@@ -32,13 +34,36 @@ def _bigrams(run: str) -> list[str]:
 
 def search_tokens(text: str) -> list[str]:
     """Tokens of ``text`` for indexing and querying: folded words and Japanese bigrams."""
+    if len(text) <= _CACHED_TEXT_LEN:
+        return list(_cached_tokens(text))
+    return folded_tokens(fold(text))
+
+
+#: Short texts (names, labels, queries) repeat across a catalog and its queries; cache them.
+_CACHED_TEXT_LEN = 200
+
+
+@lru_cache(maxsize=100_000)
+def _cached_tokens(text: str) -> tuple[str, ...]:
+    return tuple(folded_tokens(fold(text)))
+
+
+def folded_tokens(folded: str) -> list[str]:
+    """``search_tokens`` of text that already went through ``fold``."""
     tokens: list[str] = []
-    for match in _RUNS.finditer(fold(text)):
-        japanese = match.group("ja")
-        if japanese:
-            tokens.extend(_bigrams(japanese))
+    for chunk in folded.split():
+        # Fast paths for the two common cases; folding left only letters and digits.
+        if chunk.isascii():
+            tokens.append(fold_romaji_word(chunk))
+        elif _ALL_JAPANESE.fullmatch(chunk):
+            tokens.extend(_bigrams(chunk))
         else:
-            tokens.append(fold_romaji_word(match.group("latin")))
+            for match in _RUNS.finditer(chunk):
+                japanese = match.group("ja")
+                if japanese:
+                    tokens.extend(_bigrams(japanese))
+                else:
+                    tokens.append(fold_romaji_word(match.group("latin")))
     return tokens
 
 

@@ -8,12 +8,19 @@ from fastapi import APIRouter, Path
 
 from mangaassist.api.deps import CatalogDep
 from mangaassist.api.errors import ApiError
-from mangaassist.api.schemas import PRODUCT_ID_PATTERN, Product, SearchRequest, SearchResponse
+from mangaassist.api.schemas import (
+    ERROR_RESPONSES,
+    PRODUCT_ID_PATTERN,
+    ErrorResponse,
+    Product,
+    SearchRequest,
+    SearchResponse,
+)
 from mangaassist.catalog.index import SearchFilters
 
 __all__ = ["router"]
 
-router = APIRouter(prefix="/v1", tags=["catalog"])
+router = APIRouter(prefix="/v1", tags=["catalog"], responses=ERROR_RESPONSES)
 
 
 @router.post("/search", response_model=SearchResponse, response_model_by_alias=True)
@@ -38,7 +45,9 @@ async def search(request: SearchRequest, catalog: CatalogDep) -> SearchResponse:
     "/catalog/{mangaId}",
     response_model=Product,
     response_model_by_alias=True,
-    responses={404: {"description": "No product has this id (code PRODUCT_NOT_FOUND)."}},
+    responses={
+        404: {"model": ErrorResponse, "description": "No such product (PRODUCT_NOT_FOUND)."}
+    },
 )
 async def get_product(
     manga_id: Annotated[str, Path(alias="mangaId", pattern=PRODUCT_ID_PATTERN)],

@@ -1,0 +1,51 @@
+"""The search index follows the store: a load in one process reaches every other's search."""
+
+from __future__ import annotations
+
+import asyncio
+
+from mangaassist.catalog.service import CatalogService
+from mangaassist.store.sql import SqlStore
+from tests.conftest import make_record
+
+
+async def _wait_for(service: CatalogService, query: str, timeout_s: float = 10.0) -> list[str]:
+    deadline = asyncio.get_running_loop().time() + timeout_s
+    while True:
+        titles = [hit.record.title_ja for hit in (await service.search(query)).hits]
+        if titles or asyncio.get_running_loop().time() > deadline:
+            return titles
+        await asyncio.sleep(0.05)
+
+
+async def test_load_in_one_process_reaches_search_in_another(store: SqlStore) -> None:
+    # Given two processes' catalog services over the same database
+    other_store = SqlStore(store.url)
+    loader = CatalogService(store, refresh_s=0.0)
+    reader = CatalogService(other_store, refresh_s=0.0)
+    assert (await reader.search("フリーレン")).hits == []
+
+    # When one of them loads a series
+    await loader.upsert([make_record(title_ja="葬送のフリーレン", title="Frieren")])
+
+    # Then the other finds it without a restart, and its own writes are visible at once
+    assert await _wait_for(reader, "フリーレン") == ["葬送のフリーレン"]
+    assert [h.record.title for h in (await loader.search("frieren")).hits] == ["Frieren"]
+    await reader.close()
+    await other_store.close()
+
+
+async def test_refresh_interval_limits_version_checks(store: SqlStore) -> None:
+    calls = 0
+    original = store.catalog_version
+
+    async def counting() -> int:
+        nonlocal calls
+        calls += 1
+        return await original()
+
+    store.catalog_version = counting  # type: ignore[method-assign]
+    service = CatalogService(store, refresh_s=60.0)
+    for _ in range(20):
+        await service.search("漫画")
+    assert calls == 1  # the first build only; the next check is a minute away
