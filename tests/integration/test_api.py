@@ -12,26 +12,7 @@ from mangaassist.api.app import create_app
 from mangaassist.domain.catalog import SeriesRecord
 from mangaassist.settings import Settings
 from mangaassist.store.sql import SqlStore
-from tests.conftest import make_record
-
-FRIEREN = make_record(
-    title="Frieren: Beyond Journey's End",
-    title_ja="葬送のフリーレン",
-    title_kana="そうそうのふりーれん",
-    title_romaji="Sousou no Furiiren",
-    author="Kanehito Yamada / Tsukasa Abe",
-    author_ja="山田鐘人 / アベツカサ",
-    stock=12,
-    tags=["fantasy", "adventure"],
-)
-SLIME = make_record(
-    title="That Time I Got Reincarnated as a Slime",
-    title_ja="転生したらスライムだった件",
-    aliases=["転スラ"],
-    genre="isekai",
-    demographic="seinen",
-    stock=0,
-)
+from tests.samples import FRIEREN, SLIME
 
 
 async def _seed(url: str, records: list[SeriesRecord]) -> None:
@@ -76,7 +57,7 @@ async def test_search_japanese_partial_title(client: httpx.AsyncClient) -> None:
     product = body["results"][0]
     assert product["id"] == FRIEREN.id
     assert product["inStock"] is True
-    assert product["priceJpy"] == 528
+    assert product["priceJpy"] == 594
     assert set(product) >= {"title", "author", "authorJa", "genre", "volumes", "isbn", "rating"}
 
 
