@@ -3,14 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
+from mangaassist.cache.base import ResponseCache
 from mangaassist.catalog.service import CatalogService
+from mangaassist.chat.service import ChatConfig, ChatService
+from mangaassist.domain.cost import Price
+from mangaassist.domain.policy import StorePolicy
+from mangaassist.domain.routing import ModelTier
+from mangaassist.events.publisher import InProcessPublisher
+from mangaassist.llm.base import ChatModel
+from mangaassist.llm.offline import OFFLINE_MODEL_ID, OfflineModel
+from mangaassist.observability.chat_metrics import ChatMetrics
 from mangaassist.observability.metrics import HttpMetrics
 from mangaassist.settings import Settings
 from mangaassist.store.base import Store
 from mangaassist.store.sql import SqlStore
+from mangaassist.text.token_estimate import estimate_tokens
 
 __all__ = ["Container", "build"]
 
@@ -21,7 +32,10 @@ class Container:
 
     settings: Settings
     store: Store
+    cache: ResponseCache
     catalog: CatalogService
+    chat: ChatService
+    events: InProcessPublisher
     metrics: HttpMetrics
 
     async def start(self) -> None:
@@ -31,16 +45,79 @@ class Container:
     async def close(self) -> None:
         """Release connections and wait for background work."""
         await self.catalog.close()
+        await self.cache.close()
         await self.store.close()
+
+
+def build_cache(url: str) -> ResponseCache:
+    """The response cache named by ``url`` (``memory://`` or ``redis://``)."""
+    if url.startswith(("redis://", "rediss://", "unix://")):
+        from mangaassist.cache.redis import RedisResponseCache
+
+        return RedisResponseCache(url)
+    if url.startswith("memory://"):
+        from mangaassist.cache.memory import MemoryResponseCache
+
+        return MemoryResponseCache()
+    raise ValueError(f"unsupported MANGAASSIST_CACHE_URL {url!r}: use memory:// or redis://")
+
+
+def _models(
+    settings: Settings, offline: OfflineModel
+) -> tuple[dict[str, ChatModel], dict[ModelTier, str]]:
+    if settings.llm_url != "offline":
+        raise ValueError(
+            f"unsupported MANGAASSIST_LLM_URL {settings.llm_url!r}: only `offline` is available "
+            "in this release"
+        )
+    return {OFFLINE_MODEL_ID: offline}, dict.fromkeys(ModelTier, OFFLINE_MODEL_ID)
 
 
 def build(settings: Settings | None = None) -> Container:
     """Build the container for ``settings`` (the environment's when None)."""
     settings = settings or Settings()
     store = SqlStore(settings.store_url)
+    cache = build_cache(settings.cache_url)
+    catalog = CatalogService(store, refresh_s=settings.catalog_refresh_s)
+    catalog.on_change(cache.invalidate_products)
+    registry = CollectorRegistry()
+    events = InProcessPublisher()
+    policy = StorePolicy(
+        shipping_fee_jpy=settings.shipping_fee_jpy,
+        free_shipping_from_jpy=settings.free_shipping_from_jpy,
+        delivery_days=settings.delivery_days,
+        return_days=settings.return_days,
+        payment_methods=tuple(settings.payment_methods),
+    )
+    offline = OfflineModel(policy, estimate_tokens)
+    models, tier_models = _models(settings, offline)
+    chat = ChatService(
+        store=store,
+        catalog=catalog,
+        cache=cache,
+        models=models,
+        tier_models=tier_models,
+        guards=settings.cost_guards,
+        prices={model: Price(*price) for model, price in settings.model_prices.items()},
+        fallback=offline,
+        publisher=events,
+        metrics=ChatMetrics(registry),
+        config=ChatConfig(
+            deadline_s=settings.chat_deadline_s,
+            max_graphemes=settings.max_message_graphemes,
+            max_bytes=settings.max_message_bytes,
+            history_budget_tokens=settings.history_budget_tokens,
+            session_idle=timedelta(minutes=settings.session_idle_minutes),
+            cache_ttl_s=settings.cache_ttl_s,
+            max_output_tokens=settings.max_output_tokens,
+        ),
+    )
     return Container(
         settings=settings,
         store=store,
-        catalog=CatalogService(store, refresh_s=settings.catalog_refresh_s),
-        metrics=HttpMetrics(CollectorRegistry()),
+        cache=cache,
+        catalog=catalog,
+        chat=chat,
+        events=events,
+        metrics=HttpMetrics(registry),
     )

@@ -85,6 +85,46 @@ def serve(
     )
 
 
+@app.command()
+def chat(
+    language: Annotated[
+        str, typer.Option(help="Answer language: ja, en or auto (from each message).")
+    ] = "auto",
+) -> None:
+    """Chat with the assistant in the terminal (the same pipeline as POST /v1/chat)."""
+    from mangaassist.chat.answer import ChatQuestion
+    from mangaassist.text.validate import MessageRejected
+
+    async def run(container: Container) -> None:
+        session_id: str | None = None
+        console.print("MangaAssist — 何でも聞いてください / ask me anything (Ctrl-D to quit)")
+        while True:
+            try:
+                line = await asyncio.to_thread(console.input, "[bold]> [/bold]")
+            except (EOFError, KeyboardInterrupt):
+                console.print()
+                return
+            if not line.strip():
+                continue
+            try:
+                answer = await container.chat.answer(
+                    ChatQuestion(line, session_id=session_id, preferred_language=language)
+                )
+            except MessageRejected as exc:
+                errors.print(f"[red]{exc.code}[/red] {exc.params or ''}")
+                continue
+            session_id = answer.session_id
+            for delta in answer.deltas or (answer.text,):
+                console.print(delta, end="", highlight=False, markup=False)
+            console.print()
+            console.print(
+                f"[dim]{answer.intent} · {answer.model} · {answer.latency_ms} ms"
+                f"{' · cached' if answer.cached else ''}[/dim]"
+            )
+
+    _with_container(run)
+
+
 @catalog_app.command("load")
 def catalog_load(
     file: Annotated[

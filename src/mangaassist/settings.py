@@ -42,3 +42,56 @@ class Settings(BaseSettings):
         ge=0.0,
         description="How often a process checks the store for catalog changes to re-index.",
     )
+    cache_url: str = Field(
+        "memory://",
+        description="Response cache: `memory://` (in-process) or `redis://host:6379/0`.",
+    )
+    cache_ttl_s: float = Field(300.0, gt=0, description="Seconds a cached chat answer lives.")
+    chat_deadline_s: float = Field(
+        3.0, gt=0, description="Time budget of one chat answer; past it the answer degrades."
+    )
+    max_message_graphemes: int = Field(
+        4000, ge=1, description="Longest chat message, in user-perceived characters."
+    )
+    max_message_bytes: int = Field(32000, ge=1, description="Longest chat message in UTF-8 bytes.")
+    history_budget_tokens: int = Field(
+        6000, ge=0, description="Estimated input tokens of history sent to the model."
+    )
+    session_idle_minutes: float = Field(
+        30.0, gt=0, description="Minutes of inactivity after which a chat session starts over."
+    )
+    llm_url: str = Field(
+        "offline",
+        description="Model backend: `offline` (catalog-grounded responder, no network).",
+    )
+    fast_model_id: str = Field(
+        "anthropic.claude-3-haiku-20240307-v1:0",
+        description="Model of the fast tier when a real backend is configured.",
+    )
+    quality_model_id: str = Field(
+        "anthropic.claude-3-sonnet-20240229-v1:0",
+        description="Model of the quality tier when a real backend is configured.",
+    )
+    model_prices: dict[str, tuple[float, float]] = Field(
+        {
+            "anthropic.claude-3-sonnet-20240229-v1:0": (3.0, 15.0),
+            "anthropic.claude-3-haiku-20240307-v1:0": (0.25, 1.25),
+        },
+        description="USD per million input and output tokens, by model id (JSON).",
+    )
+    cost_guards: dict[str, int] = Field(
+        {
+            "anthropic.claude-3-sonnet-20240229-v1:0": 8000,
+            "anthropic.claude-3-haiku-20240307-v1:0": 16000,
+        },
+        description="Most estimated input tokens per model id (JSON); above, route down or 422.",
+    )
+    max_output_tokens: int = Field(512, ge=1, le=4096, description="Answer length cap (tokens).")
+    shipping_fee_jpy: int = Field(550, ge=0, description="Flat shipping fee quoted, in yen.")
+    free_shipping_from_jpy: int = Field(5000, ge=0, description="Order total with free shipping.")
+    delivery_days: str = Field("1-3", description="Business days to delivery, as quoted.")
+    return_days: int = Field(14, ge=0, description="Days after delivery a return is accepted.")
+    payment_methods: list[str] = Field(
+        ["credit_card", "paypay", "konbini", "cod"],
+        description="Accepted payment methods (codes; see domain/policy.py), JSON list.",
+    )

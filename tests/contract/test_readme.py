@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import pytest
@@ -19,7 +20,8 @@ def test_every_setting_is_in_the_settings_table(name: str) -> None:
     rows = [line for line in README.splitlines() if line.startswith(f"| `{env}` |")]
     assert rows, f"README settings table lacks {env}"
     default = Settings.model_fields[name].default
-    assert f"`{default}`" in rows[0], f"README gives the wrong default for {env}"
+    shown = json.dumps(default) if isinstance(default, dict | list | tuple) else str(default)
+    assert f"`{shown}`" in rows[0], f"README gives the wrong default for {env}"
 
 
 def _name(command: CommandInfo) -> str:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import signal
+import time
 
 import httpx
 import pytest
@@ -41,8 +42,13 @@ def test_product_lookup_over_http(server: Server) -> None:
 def test_logs_are_json_lines_with_the_request_id(server: Server) -> None:
     response = httpx.get(f"{server.base_url}/healthz", headers={"X-Request-Id": "e2e-trace-1"})
     assert response.headers["x-request-id"] == "e2e-trace-1"
-    records = [json.loads(line) for line in server.logs().splitlines() if line.startswith("{")]
-    access = [r for r in records if r.get("request_id") == "e2e-trace-1"]
+    access: list[dict[str, object]] = []
+    deadline = time.monotonic() + 5  # the access line is written once the response is sent
+    while not access and time.monotonic() < deadline:
+        lines = server.logs().splitlines()
+        records = [json.loads(line) for line in lines if line.startswith("{")]
+        access = [r for r in records if r.get("request_id") == "e2e-trace-1"]
+        time.sleep(0.05)
     assert access
     assert access[0]["event"] == "request"
     assert access[0]["status"] == 200

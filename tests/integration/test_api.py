@@ -11,6 +11,7 @@ import pytest
 from mangaassist.api.app import create_app
 from mangaassist.domain.catalog import SeriesRecord
 from mangaassist.settings import Settings
+from mangaassist.store.migrations import MIGRATIONS
 from mangaassist.store.sql import SqlStore
 from tests.samples import FRIEREN, SLIME
 
@@ -44,7 +45,8 @@ async def test_readyz_reports_each_backend(client: httpx.AsyncClient) -> None:
     body = (await client.get("/readyz")).json()
     assert body["status"] == "ready"
     assert body["backends"]["store"]["backend"] == "sqlite"
-    assert body["backends"]["store"]["detail"] == {"schemaVersion": 1, "series": 2}
+    newest = MIGRATIONS[-1].version
+    assert body["backends"]["store"]["detail"] == {"schemaVersion": newest, "series": 2}
     assert body["backends"]["search"]["detail"]["series"] == 2
 
 

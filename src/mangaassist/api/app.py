@@ -11,7 +11,7 @@ from mangaassist import __version__
 from mangaassist.api.errors import install_error_handlers
 from mangaassist.api.middleware.body_limit import BodyLimitMiddleware
 from mangaassist.api.middleware.request_context import RequestContextMiddleware
-from mangaassist.api.routes import catalog, health
+from mangaassist.api.routes import catalog, chat, health, recommend, sessions
 from mangaassist.bootstrap import Container, build
 from mangaassist.observability.logging import configure_logging
 from mangaassist.settings import Settings
@@ -46,6 +46,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     install_error_handlers(app)
     app.include_router(health.router)
     app.include_router(catalog.router)
+    app.include_router(chat.router)
+    app.include_router(recommend.router)
+    app.include_router(sessions.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=container.metrics)  # outermost
     return app

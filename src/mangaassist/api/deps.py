@@ -8,8 +8,9 @@ from fastapi import Depends, Request
 
 from mangaassist.bootstrap import Container
 from mangaassist.catalog.service import CatalogService
+from mangaassist.chat.service import ChatService
 
-__all__ = ["CatalogDep", "ContainerDep"]
+__all__ = ["CatalogDep", "ChatDep", "ContainerDep"]
 
 
 def _container(request: Request) -> Container:
@@ -23,3 +24,10 @@ def _catalog(request: Request) -> CatalogService:
 
 ContainerDep = Annotated[Container, Depends(_container)]
 CatalogDep = Annotated[CatalogService, Depends(_catalog)]
+
+
+def _chat(request: Request) -> ChatService:
+    return _container(request).chat
+
+
+ChatDep = Annotated[ChatService, Depends(_chat)]

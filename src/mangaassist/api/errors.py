@@ -35,10 +35,20 @@ _STATUS_CODES = {404: "NOT_FOUND", 405: "METHOD_NOT_ALLOWED", 413: "PAYLOAD_TOO_
 class ApiError(Exception):
     """An error a route reports to the client: status, stable code and message parameters."""
 
-    def __init__(self, status: int, code: str, **params: object) -> None:
+    def __init__(
+        self,
+        status: int,
+        code: str,
+        *,
+        language: Language | None = None,
+        headers: Mapping[str, str] | None = None,
+        **params: object,
+    ) -> None:
         super().__init__(code)
         self.status = status
         self.code = code
+        self.language = language
+        self.headers = headers
         self.params = params
 
 
@@ -117,8 +127,8 @@ async def _on_validation_error(request: Request, exc: Exception) -> JSONResponse
 
 async def _on_api_error(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, ApiError)
-    language = response_language(request.headers.get("accept-language"))
-    return _respond(request, exc.status, exc.code, language, params=exc.params)
+    language = exc.language or response_language(request.headers.get("accept-language"))
+    return _respond(request, exc.status, exc.code, language, headers=exc.headers, params=exc.params)
 
 
 async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:

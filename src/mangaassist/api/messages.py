@@ -30,6 +30,41 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "This method is not allowed here.",
         "このメソッドはここでは使用できません。",
     ),
+    "EMPTY_MESSAGE": ("The message is empty.", "メッセージを入力してください。"),
+    "MESSAGE_TOO_LONG": (
+        "The message is too long (at most {max} characters).",
+        "メッセージが長すぎます（最大{max}文字）",
+    ),
+    "MESSAGE_TOO_LARGE": (
+        "The message is too large (at most {max_bytes} bytes of UTF-8).",
+        "メッセージのデータ量が大きすぎます（最大{max_bytes}バイト）。",
+    ),
+    "CONTROL_CHARACTERS": (
+        "The message contains {count} control characters that are not allowed.",
+        "メッセージに使用できない制御文字が{count}個含まれています。",
+    ),
+    "INVALID_UNICODE": (
+        "The message contains invalid Unicode (an unpaired surrogate).",
+        "メッセージに不正な文字（対になっていないサロゲート）が含まれています。",
+    ),
+    "TOKEN_BUDGET_EXCEEDED": (
+        "The message and conversation are too long to answer ({tokens} tokens, at most "
+        "{limit}). Please shorten it or start a new conversation.",
+        "メッセージと会話履歴が長すぎるためお答えできません（{tokens}トークン、上限{limit}）。"
+        "短くするか、新しい会話を始めてください。",
+    ),
+    "SESSION_NOT_FOUND": (
+        "No conversation has the id {id} (it may have expired).",
+        "会話 {id} は見つかりませんでした（有効期限が切れた可能性があります）。",
+    ),
+    "INVISIBLE_CHARACTERS_REMOVED": (
+        "Invisible formatting characters were removed from the message.",
+        "メッセージから表示されない制御用の文字を取り除きました。",
+    ),
+    "MIXED_SCRIPT": (
+        "The message mixes Japanese with other scripts in an unusual way.",
+        "メッセージに日本語と他の文字体系が混在しています。",
+    ),
     "INTERNAL_ERROR": (
         "Something went wrong on our side. Please try again.",
         "サーバー側で問題が発生しました。もう一度お試しください。",

@@ -19,6 +19,7 @@ from mangaassist.domain.catalog import (
 __all__ = [
     "ERROR_RESPONSES",
     "PRODUCT_ID_PATTERN",
+    "ApiModel",
     "ErrorResponse",
     "Health",
     "Product",

@@ -150,6 +150,11 @@ class SearchIndex:
     def __len__(self) -> int:
         return len(self._records)
 
+    @property
+    def records(self) -> list[SeriesRecord]:
+        """The indexed series, in store order (do not modify)."""
+        return self._records
+
     def _resolve(self, tokens: list[str]) -> tuple[list[str], dict[str, str]]:
         """Query tokens as the index knows them: prefixes and typo corrections applied."""
         resolved: list[str] = []

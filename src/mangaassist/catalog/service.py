@@ -10,13 +10,16 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Callable, Sequence
+from collections.abc import Awaitable, Callable, Sequence
 
 from mangaassist.catalog.index import SearchFilters, SearchIndex, SearchResult
 from mangaassist.domain.catalog import SeriesRecord
 from mangaassist.store.base import Store, UpsertCounts
 
-__all__ = ["CatalogService"]
+__all__ = ["CatalogService", "ChangeListener"]
+
+#: Told the ids of changed series after a successful upsert.
+ChangeListener = Callable[[tuple[str, ...]], Awaitable[object]]
 
 
 class CatalogService:
@@ -29,6 +32,7 @@ class CatalogService:
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
         self._rebuild: asyncio.Task[None] | None = None
+        self._change_listeners: list[ChangeListener] = []
 
     @property
     def indexed_count(self) -> int | None:
@@ -87,9 +91,16 @@ class CatalogService:
     ) -> UpsertCounts:
         """Insert or update series and re-index if anything changed."""
         counts = await self._store.upsert_series(records, on_batch)
-        if counts.changed and self._index is not None:
-            await self.refresh()
+        if counts.changed:
+            for listener in self._change_listeners:
+                await listener(counts.changed_ids)
+            if self._index is not None:
+                await self.refresh()
         return counts
+
+    def on_change(self, listener: ChangeListener) -> None:
+        """Call ``listener`` with the ids of series this process changes (cache invalidation)."""
+        self._change_listeners.append(listener)
 
     async def close(self) -> None:
         """Wait for a background rebuild so shutdown leaves no task behind."""

@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 
 from sqlalchemy import Connection, inspect, select, text
 
-from mangaassist.store.schema import schema_migrations, series, store_meta
+from mangaassist.store.schema import (
+    chat_sessions,
+    chat_turns,
+    schema_migrations,
+    series,
+    store_meta,
+)
 
 __all__ = ["CATALOG_VERSION_KEY", "MIGRATIONS", "Migration", "apply_migrations", "current_version"]
 
@@ -41,8 +47,15 @@ def _create_catalog(conn: Connection) -> None:
     conn.execute(store_meta.insert().values(key=CATALOG_VERSION_KEY, value=0))
 
 
+def _create_chat_sessions(conn: Connection) -> None:
+    # Table.create also emits the table's indexes (chat_sessions.last_active_at).
+    chat_sessions.create(conn, checkfirst=True)
+    chat_turns.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "catalog series and store metadata", _create_catalog),
+    Migration(2, "chat sessions and their turns", _create_chat_sessions),
 )
 
 
@@ -54,10 +67,11 @@ def current_version(conn: Connection) -> int:
     return max(versions, default=0)
 
 
-def apply_migrations(conn: Connection) -> int:
-    """Apply every pending migration; return the resulting version.
+def apply_migrations(conn: Connection, target: int | None = None) -> int:
+    """Apply pending migrations up to ``target`` (default: all); return the resulting version.
 
-    Must run inside a transaction (``engine.begin()``).
+    Must run inside a transaction (``engine.begin()``). A ``target`` below the current version
+    changes nothing: migrations only go forward. Tests use it to build an older schema.
     """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
@@ -66,6 +80,8 @@ def apply_migrations(conn: Connection) -> int:
     for migration in MIGRATIONS:
         if migration.version <= version:
             continue
+        if target is not None and migration.version > target:
+            break
         migration.apply(conn)
         conn.execute(
             schema_migrations.insert().values(

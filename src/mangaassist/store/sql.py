@@ -6,6 +6,7 @@ import hashlib
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, datetime
+from functools import partial
 from typing import Any
 
 from sqlalchemy import delete, event, func, select, text
@@ -15,6 +16,8 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_en
 from sqlalchemy.pool import StaticPool
 
 from mangaassist.domain.catalog import SeriesRecord
+from mangaassist.domain.session import Session, Turn
+from mangaassist.store import sql_sessions
 from mangaassist.store.base import UpsertCounts
 from mangaassist.store.migrations import (
     CATALOG_VERSION_KEY,
@@ -67,9 +70,10 @@ class SqlStore:
     def __repr__(self) -> str:
         return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
 
-    async def migrate(self) -> int:
+    async def migrate(self, target: int | None = None) -> int:
+        """Apply pending migrations, up to ``target`` when given (tests build old schemas)."""
         async with self._engine.begin() as conn:
-            return await conn.run_sync(apply_migrations)
+            return await conn.run_sync(partial(apply_migrations, target=target))
 
     async def schema_version(self) -> int:
         async with self._engine.connect() as conn:
@@ -141,7 +145,12 @@ class SqlStore:
                 changed,
             )
         inserted = sum(1 for row in changed if row["id"] not in existing)
-        return UpsertCounts(inserted, len(changed) - inserted, len(rows) - len(changed))
+        return UpsertCounts(
+            inserted,
+            len(changed) - inserted,
+            len(rows) - len(changed),
+            tuple(row["id"] for row in changed),
+        )
 
     async def _bump_version(self, conn: AsyncConnection) -> None:
         await conn.execute(
@@ -181,3 +190,21 @@ class SqlStore:
                 )
             ).scalar_one_or_none()
         return int(value or 0)
+
+    # -- chat sessions -----------------------------------------------------------------------
+
+    async def append_turns(self, session_id: str, turns: Sequence[Turn], *, now: datetime) -> None:
+        async with self._engine.begin() as conn:
+            await sql_sessions.append_turns(conn, session_id, turns, now=now)
+
+    async def get_session(self, session_id: str, *, max_turns: int | None = None) -> Session | None:
+        async with self._engine.connect() as conn:
+            return await sql_sessions.get_session(conn, session_id, max_turns=max_turns)
+
+    async def delete_session(self, session_id: str) -> bool:
+        async with self._engine.begin() as conn:
+            return await sql_sessions.delete_session(conn, session_id)
+
+    async def purge_sessions(self, idle_before: datetime) -> int:
+        async with self._engine.begin() as conn:
+            return await sql_sessions.purge_sessions(conn, idle_before)

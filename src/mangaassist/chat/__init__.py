@@ -1,0 +1,1 @@
+"""The chat pipeline: validate -> cache -> session -> plan -> model -> persist -> events."""

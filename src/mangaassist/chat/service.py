@@ -1,0 +1,345 @@
+"""The chat pipeline: validate -> cache -> session -> plan -> model -> persist -> events.
+
+Every stage runs under one ``Deadline``. When the model cannot answer in the time left (or fails),
+the customer gets the catalog-only answer of the offline responder with ``degraded: true``
+instead of an error; an answer is only returned once its turn is stored.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+import uuid
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+import structlog
+
+from mangaassist.cache.base import CacheUnavailableError, ResponseCache
+from mangaassist.catalog.service import CatalogService
+from mangaassist.chat.answer import CachedAnswer, ChatAnswer, ChatQuestion
+from mangaassist.chat.cache_key import answer_cache_key, is_shareable
+from mangaassist.chat.catalog_view import CatalogView
+from mangaassist.chat.plan import Plan
+from mangaassist.chat.planner import ConversationContext, plan_message
+from mangaassist.chat.prompts import system_prompt
+from mangaassist.domain.cost import Price, cost_usd
+from mangaassist.domain.deadline import Deadline
+from mangaassist.domain.history import HistoryBudget
+from mangaassist.domain.routing import ModelPreference, ModelTier, route_model
+from mangaassist.domain.session import Role, Session, Turn
+from mangaassist.events.publisher import Event, EventPublisher
+from mangaassist.llm.base import ChatModel, Completion, ModelError, ModelMessage, ModelRequest
+from mangaassist.llm.offline import OfflineModel
+from mangaassist.observability.chat_metrics import ChatMetrics
+from mangaassist.store.base import Store
+from mangaassist.text.fold import fold
+from mangaassist.text.language import detect_language
+from mangaassist.text.token_estimate import estimate_tokens
+from mangaassist.text.validate import validate_message
+
+__all__ = ["ChatConfig", "ChatService"]
+
+log = structlog.get_logger("mangaassist.chat")
+
+#: Time kept back from the model for storing the turn and answering.
+PERSIST_RESERVE_S = 0.15
+#: Earlier turns loaded per message (the history budget then trims them).
+MAX_LOADED_TURNS = 40
+
+
+@dataclass(frozen=True, slots=True)
+class ChatConfig:
+    """The pipeline's knobs, from settings."""
+
+    deadline_s: float = 3.0
+    max_graphemes: int = 4000
+    max_bytes: int = 32_000
+    history_budget_tokens: int = 6000
+    session_idle: timedelta = timedelta(minutes=30)
+    cache_ttl_s: float = 300.0
+    max_output_tokens: int = 512
+    temperature: float = 0.5
+
+
+class ChatService:
+    """Answers customer messages; see the module docstring for the stages."""
+
+    def __init__(
+        self,
+        *,
+        store: Store,
+        catalog: CatalogService,
+        cache: ResponseCache,
+        models: Mapping[str, ChatModel],
+        tier_models: Mapping[ModelTier, str],
+        guards: Mapping[str, int],
+        prices: Mapping[str, Price],
+        fallback: OfflineModel,
+        publisher: EventPublisher,
+        metrics: ChatMetrics,
+        config: ChatConfig,
+    ) -> None:
+        self._store = store
+        self._catalog = catalog
+        self._cache = cache
+        self._models = models
+        self._tier_models = tier_models
+        self._guards = guards
+        self._prices = prices
+        self._fallback = fallback
+        self._publisher = publisher
+        self._metrics = metrics
+        self.config = config
+        self._history = HistoryBudget(config.history_budget_tokens, estimate_tokens)
+        self._view: CatalogView | None = None
+        self._view_lock = asyncio.Lock()
+
+    async def catalog_view(self) -> CatalogView:
+        """The planner's view of the current catalog version, rebuilt when the version moves."""
+        index = await self._catalog.index()
+        view = self._view
+        if view is not None and view.version == index.version:
+            return view
+        async with self._view_lock:
+            if self._view is None or self._view.version != index.version:
+                self._view = await asyncio.to_thread(CatalogView, index.records, index.version)
+            return self._view
+
+    async def answer(self, question: ChatQuestion, request_id: str = "") -> ChatAnswer:
+        """Answer one message; bad input raises ``MessageRejected`` or ``TokenBudgetExceeded``."""
+        started = time.perf_counter()
+        deadline = Deadline(self.config.deadline_s)
+        request_id = request_id or uuid.uuid4().hex
+        validated = validate_message(
+            question.message,
+            max_graphemes=self.config.max_graphemes,
+            max_bytes=self.config.max_bytes,
+        )
+        text = validated.text
+        language = (
+            question.preferred_language
+            if question.preferred_language in ("ja", "en")
+            else detect_language(text)
+        )
+        session_id = question.session_id or uuid.uuid4().hex
+        await self._publisher.publish(
+            Event(
+                "ChatMessageReceived",
+                {"sessionId": session_id, "language": language, "length": validated.graphemes},
+            )
+        )
+        view = await self.catalog_view()
+        folded = fold(text)
+        shareable = is_shareable(folded) and not question.exclude_ids
+        key = answer_cache_key(folded, language, question.model_preference, view.version)
+        if shareable:
+            cached = await self._cached(key)
+            if cached is not None:
+                answer = self._from_cache(cached, view, request_id, session_id, validated.warnings)
+                await self._persist(session_id, text, answer, request_id)
+                return await self._finish(answer, started)
+        else:
+            self._metrics.cache.labels("bypass").inc()
+
+        session = await self._session(session_id)
+        turns = list(session.turns) if session else []
+        plan = plan_message(text, language, view, ConversationContext.of(turns))
+        if question.exclude_ids:
+            plan = _without(plan, question.exclude_ids)
+        completion, degraded = await self._generate(question, text, plan, turns, deadline)
+        answer = ChatAnswer(
+            request_id=request_id,
+            session_id=session_id,
+            text=completion.text,
+            language=language,
+            intent=plan.intent.value,
+            model=completion.model_id,
+            cached=False,
+            degraded=degraded,
+            latency_ms=0,
+            input_tokens=completion.usage.input_tokens,
+            output_tokens=completion.usage.output_tokens,
+            cost_usd=cost_usd(
+                completion.model_id,
+                completion.usage.input_tokens,
+                completion.usage.output_tokens,
+                self._prices,
+            ),
+            products=plan.products,
+            warnings=validated.warnings,
+            deltas=completion.deltas,
+        )
+        await self._persist(session_id, text, answer, request_id)
+        if shareable and not degraded and not plan.used_context:
+            await self._remember(key, answer)
+        return await self._finish(answer, started)
+
+    async def _cached(self, key: str) -> CachedAnswer | None:
+        try:
+            raw = await self._cache.get(key)
+        except CacheUnavailableError:
+            log.warning("cache_unavailable")
+            raw = None
+        self._metrics.cache.labels("hit" if raw is not None else "miss").inc()
+        return None if raw is None else CachedAnswer.from_bytes(raw)
+
+    def _from_cache(
+        self,
+        cached: CachedAnswer,
+        view: CatalogView,
+        request_id: str,
+        session_id: str,
+        warnings: tuple[str, ...],
+    ) -> ChatAnswer:
+        return ChatAnswer(
+            request_id=request_id,
+            session_id=session_id,
+            text=cached.text,
+            language=cached.language,
+            intent=cached.intent,
+            model=cached.model,
+            cached=True,
+            degraded=False,
+            latency_ms=0,
+            input_tokens=0,
+            output_tokens=0,
+            cost_usd=0.0,
+            products=tuple(view.by_id[i] for i in cached.product_ids if i in view.by_id),
+            warnings=warnings,
+        )
+
+    async def _remember(self, key: str, answer: ChatAnswer) -> None:
+        entry = CachedAnswer(
+            answer.text,
+            answer.language,
+            answer.intent,
+            answer.model,
+            tuple(p.id for p in answer.products),
+            answer.input_tokens,
+            answer.output_tokens,
+        )
+        try:
+            await self._cache.put(
+                key,
+                entry.to_bytes(),
+                product_ids=entry.product_ids,
+                ttl_s=self.config.cache_ttl_s,
+            )
+        except CacheUnavailableError:
+            log.warning("cache_unavailable")
+
+    async def _session(self, session_id: str) -> Session | None:
+        session = await self._store.get_session(session_id, max_turns=MAX_LOADED_TURNS)
+        if session is not None and session.is_expired(datetime.now(UTC), self.config.session_idle):
+            await self._store.delete_session(session_id)  # idle too long: a fresh conversation
+            return None
+        return session
+
+    async def _generate(
+        self,
+        question: ChatQuestion,
+        text: str,
+        plan: Plan,
+        turns: list[Turn],
+        deadline: Deadline,
+    ) -> tuple[Completion, bool]:
+        system = system_prompt(plan)
+        message_tokens = estimate_tokens(text)
+        history = self._history.select(turns, reserved=message_tokens + estimate_tokens(system))
+        route = route_model(
+            ModelPreference(question.model_preference),
+            intent=plan.intent.value,
+            message_tokens=message_tokens,
+            history_tokens=self._history.cost(history),
+            tier_models=self._tier_models,
+            guards=self._guards,
+        )
+        request = ModelRequest(
+            system=system,
+            messages=(
+                *(ModelMessage(t.role.value, t.text) for t in history),
+                ModelMessage("user", text),
+            ),
+            max_tokens=question.max_tokens or self.config.max_output_tokens,
+            temperature=(
+                question.temperature
+                if question.temperature is not None
+                else self.config.temperature
+            ),
+            grounding=plan,
+        )
+        model = self._models[route.model_id]
+        budget = deadline.remaining() - PERSIST_RESERVE_S
+        reason = "deadline"
+        if budget > 0:
+            try:
+                return await asyncio.wait_for(model.complete(request), timeout=budget), False
+            except TimeoutError:
+                reason = "timeout"
+            except ModelError as exc:
+                reason = "model_error"
+                log.warning("model_failed", model=route.model_id, error=str(exc))
+        self._metrics.degraded.labels(reason).inc()
+        return await self._fallback.complete(request), True
+
+    async def _persist(
+        self, session_id: str, text: str, answer: ChatAnswer, request_id: str
+    ) -> None:
+        now = datetime.now(UTC)
+        product_ids = tuple(p.id for p in answer.products)
+        await self._store.append_turns(
+            session_id,
+            [
+                Turn(Role.USER, text, now, answer.language, answer.intent, (), answer.input_tokens,
+                     request_id),
+                Turn(Role.ASSISTANT, answer.text, now, answer.language, answer.intent, product_ids,
+                     answer.output_tokens, request_id),
+            ],
+            now=now,
+        )  # fmt: skip
+
+    async def _finish(self, answer: ChatAnswer, started: float) -> ChatAnswer:
+        elapsed = time.perf_counter() - started
+        latency_ms = round(elapsed * 1000)
+        self._metrics.observe(
+            model=answer.model,
+            cached=answer.cached,
+            seconds=elapsed,
+            input_tokens=answer.input_tokens,
+            output_tokens=answer.output_tokens,
+            cost_usd=answer.cost_usd,
+            intent=answer.intent,
+        )
+        await self._publisher.publish(
+            Event(
+                "InferenceCompleted",
+                {
+                    "sessionId": answer.session_id,
+                    "requestId": answer.request_id,
+                    "model": answer.model,
+                    "intent": answer.intent,
+                    "cached": answer.cached,
+                    "degraded": answer.degraded,
+                    "inputTokens": answer.input_tokens,
+                    "outputTokens": answer.output_tokens,
+                    "latencyMs": latency_ms,
+                    "costUsd": answer.cost_usd,
+                },
+            )
+        )
+        return _with_latency(answer, latency_ms)
+
+
+def _with_latency(answer: ChatAnswer, latency_ms: int) -> ChatAnswer:
+    from dataclasses import replace
+
+    return replace(answer, latency_ms=latency_ms)
+
+
+def _without(plan: Plan, exclude_ids: tuple[str, ...]) -> Plan:
+    from dataclasses import replace
+
+    excluded = set(exclude_ids)
+    return replace(plan, products=tuple(p for p in plan.products if p.id not in excluded))

@@ -1,0 +1,1 @@
+"""Model port and its adapters: the offline responder today; Bedrock and OpenAI-compatible next."""

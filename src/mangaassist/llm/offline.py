@@ -1,0 +1,65 @@
+"""The offline responder: answers from the catalog plan, with no external model.
+
+It is what answers when no model server is configured, and what the router falls back to when
+every real model fails: fast, free, and never naming a series that is not in the plan.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+
+import regex
+
+from mangaassist.domain.policy import StorePolicy
+from mangaassist.llm.base import ChatModel, ModelRequest, StreamEnd, StreamEvent, TextDelta, Usage
+from mangaassist.llm.render_en import render_en
+from mangaassist.llm.render_ja import render_ja
+
+__all__ = ["OFFLINE_MODEL_ID", "OfflineModel", "chunk_text"]
+
+OFFLINE_MODEL_ID = "offline"
+#: Most grapheme clusters per streamed delta.
+CHUNK_GRAPHEMES = 24
+_PIECES = regex.compile(r"[^、。！？!?,.\n]*[、。！？!?,.\n]?")
+_GRAPHEMES = regex.compile(r"\X")
+
+
+def chunk_text(text: str, size: int = CHUNK_GRAPHEMES) -> list[str]:
+    """Split an answer into deltas at punctuation, never inside a grapheme cluster."""
+    chunks: list[str] = []
+    for piece in _PIECES.findall(text):
+        if not piece:
+            continue
+        graphemes = _GRAPHEMES.findall(piece)
+        chunks.extend("".join(graphemes[i : i + size]) for i in range(0, len(graphemes), size))
+    return chunks
+
+
+class OfflineModel(ChatModel):
+    """Renders the plan in the request's grounding, in Japanese keigo or English."""
+
+    model_id = OFFLINE_MODEL_ID
+
+    def __init__(self, policy: StorePolicy, estimate_tokens: Callable[[str], int]) -> None:
+        self._policy = policy
+        self._estimate = estimate_tokens
+
+    def answer_text(self, request: ModelRequest) -> str:
+        """The whole answer text for ``request``."""
+        plan = request.grounding
+        if plan is None:
+            from mangaassist.chat.plan import Intent, Plan
+
+            plan = Plan(Intent.UNKNOWN, "en")
+        if plan.language == "ja":
+            return render_ja(plan, self._policy)
+        return render_en(plan, self._policy)
+
+    async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
+        text = self.answer_text(request)
+        for chunk in chunk_text(text):
+            yield TextDelta(chunk)
+        input_tokens = self._estimate(request.system) + sum(
+            self._estimate(m.text) for m in request.messages
+        )
+        yield StreamEnd(Usage(input_tokens, self._estimate(text)))
