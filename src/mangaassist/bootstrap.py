@@ -49,12 +49,12 @@ class Container:
         await self.store.close()
 
 
-def build_cache(url: str) -> ResponseCache:
+def build_cache(url: str, namespace: str) -> ResponseCache:
     """The response cache named by ``url`` (``memory://`` or ``redis://``)."""
     if url.startswith(("redis://", "rediss://", "unix://")):
         from mangaassist.cache.redis import RedisResponseCache
 
-        return RedisResponseCache(url)
+        return RedisResponseCache(url, namespace=namespace)
     if url.startswith("memory://"):
         from mangaassist.cache.memory import MemoryResponseCache
 
@@ -77,7 +77,7 @@ def build(settings: Settings | None = None) -> Container:
     """Build the container for ``settings`` (the environment's when None)."""
     settings = settings or Settings()
     store = SqlStore(settings.store_url)
-    cache = build_cache(settings.cache_url)
+    cache = build_cache(settings.cache_url, settings.cache_namespace)
     catalog = CatalogService(store, refresh_s=settings.catalog_refresh_s)
     catalog.on_change(cache.invalidate_products)
     registry = CollectorRegistry()

@@ -46,6 +46,9 @@ class Settings(BaseSettings):
         "memory://",
         description="Response cache: `memory://` (in-process) or `redis://host:6379/0`.",
     )
+    cache_namespace: str = Field(
+        "mangaassist:cache", description="Key prefix of the Redis cache (one per store)."
+    )
     cache_ttl_s: float = Field(300.0, gt=0, description="Seconds a cached chat answer lives.")
     chat_deadline_s: float = Field(
         3.0, gt=0, description="Time budget of one chat answer; past it the answer degrades."

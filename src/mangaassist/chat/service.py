@@ -11,7 +11,7 @@ import asyncio
 import time
 import uuid
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
 import structlog
@@ -24,6 +24,7 @@ from mangaassist.chat.catalog_view import CatalogView
 from mangaassist.chat.plan import Plan
 from mangaassist.chat.planner import ConversationContext, plan_message
 from mangaassist.chat.prompts import system_prompt
+from mangaassist.domain.catalog import SeriesRecord
 from mangaassist.domain.cost import Price, cost_usd
 from mangaassist.domain.deadline import Deadline
 from mangaassist.domain.history import HistoryBudget
@@ -137,7 +138,10 @@ class ChatService:
         if shareable:
             cached = await self._cached(key)
             if cached is not None:
-                answer = self._from_cache(cached, view, request_id, session_id, validated.warnings)
+                current = await self._store.get_series_many(cached.product_ids)
+                answer = self._from_cache(
+                    cached, current, request_id, session_id, validated.warnings
+                )
                 await self._persist(session_id, text, answer, request_id)
                 return await self._finish(answer, started)
         else:
@@ -148,6 +152,7 @@ class ChatService:
         plan = plan_message(text, language, view, ConversationContext.of(turns))
         if question.exclude_ids:
             plan = _without(plan, question.exclude_ids)
+        plan = await self._with_current_facts(plan)
         completion, degraded = await self._generate(question, text, plan, turns, deadline)
         answer = ChatAnswer(
             request_id=request_id,
@@ -188,7 +193,7 @@ class ChatService:
     def _from_cache(
         self,
         cached: CachedAnswer,
-        view: CatalogView,
+        current: Mapping[str, SeriesRecord],
         request_id: str,
         session_id: str,
         warnings: tuple[str, ...],
@@ -206,8 +211,27 @@ class ChatService:
             input_tokens=0,
             output_tokens=0,
             cost_usd=0.0,
-            products=tuple(view.by_id[i] for i in cached.product_ids if i in view.by_id),
+            products=tuple(current[i] for i in cached.product_ids if i in current),
             warnings=warnings,
+        )
+
+    async def _with_current_facts(self, plan: Plan) -> Plan:
+        """The plan with its series re-read from the store.
+
+        The in-memory catalog view may lag the store by ``catalog_refresh_s`` in a process that
+        did not make a change; stock and price must not, so answers quote the store's rows.
+        """
+        named = [*plan.products, *(r for r in (plan.focus, plan.similar_to) if r is not None)]
+        if not named:
+            return plan
+        current = await self._store.get_series_many(list(dict.fromkeys(r.id for r in named)))
+        return replace(
+            plan,
+            products=tuple(current[r.id] for r in plan.products if r.id in current),
+            focus=current.get(plan.focus.id) if plan.focus else None,
+            similar_to=current.get(plan.similar_to.id, plan.similar_to)
+            if plan.similar_to
+            else None,
         )
 
     async def _remember(self, key: str, answer: ChatAnswer) -> None:
@@ -333,13 +357,9 @@ class ChatService:
 
 
 def _with_latency(answer: ChatAnswer, latency_ms: int) -> ChatAnswer:
-    from dataclasses import replace
-
     return replace(answer, latency_ms=latency_ms)
 
 
 def _without(plan: Plan, exclude_ids: tuple[str, ...]) -> Plan:
-    from dataclasses import replace
-
     excluded = set(exclude_ids)
     return replace(plan, products=tuple(p for p in plan.products if p.id not in excluded))

@@ -56,6 +56,10 @@ class CatalogStore(Protocol):
         """One series by id, or None."""
         ...
 
+    async def get_series_many(self, series_ids: Sequence[str]) -> dict[str, SeriesRecord]:
+        """The series that exist among ``series_ids``, by id, read now (fresh stock and price)."""
+        ...
+
     async def list_series(self) -> list[SeriesRecord]:
         """Every series, ordered by id."""
         ...

@@ -166,6 +166,16 @@ class SqlStore:
             ).scalar_one_or_none()
         return None if data is None else SeriesRecord.model_validate(data)
 
+    async def get_series_many(self, series_ids: Sequence[str]) -> dict[str, SeriesRecord]:
+        if not series_ids:
+            return {}
+        async with self._engine.connect() as conn:
+            rows = (
+                await conn.execute(select(series.c.data).where(series.c.id.in_(list(series_ids))))
+            ).scalars()
+            records = [SeriesRecord.model_validate(data) for data in rows]
+        return {record.id: record for record in records}
+
     async def list_series(self) -> list[SeriesRecord]:
         async with self._engine.connect() as conn:
             rows = (await conn.execute(select(series.c.data).order_by(series.c.id))).scalars()
