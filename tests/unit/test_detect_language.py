@@ -91,3 +91,8 @@ def test_more_japanese_never_turns_japanese_into_english(text: str, more: str) -
 def test_more_english_never_turns_english_into_japanese(text: str, more: str) -> None:
     if detect_language(text) == "en":
         assert detect_language(text + more) == "en"
+
+
+@pytest.mark.parametrize("text", ["？", "。。。", "！！"])
+def test_full_width_punctuation_alone_means_japanese(text: str) -> None:
+    assert detect_language(text) == "ja"

@@ -299,14 +299,6 @@ def test_author_without_works_in_the_store_gets_an_apology() -> None:
     assert "Sorry" in en(Plan(Intent.AUTHOR_WORKS, "en", author="Aka Akasaka"))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: for a co-credited series the English answer takes plan.author, which the planner "
-        "fills with the canonical Japanese name: 'From 山田鐘人, we carry:' "
-        "(CatalogView.author_english exists but nothing uses it)"
-    ),
-)
 @pytest.mark.parametrize(
     "message", ["Books by Kanehito Yamada", "What else did Tsugumi Ohba write?"]
 )
@@ -412,13 +404,6 @@ def test_unknown_opens_with_a_clarifying_question() -> None:
     assert first_sentence(en(Plan(Intent.UNKNOWN, "en"))).endswith("?")
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug: the clarifying question quotes example questions about ワンピース / Frieren, "
-        "series that are not in the plan (offline.py promises never to name one)"
-    ),
-)
 @pytest.mark.parametrize("language", ["ja", "en"])
 def test_clarifying_question_names_no_series(language: str, curated: list[SeriesRecord]) -> None:
     view = CatalogView(curated, 1)
@@ -515,13 +500,6 @@ def test_chunks_of_any_answer_text_are_whole_graphemes(atoms: list[str]) -> None
     assert_clean_chunks(text, chunk_text(text))
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "bug (minor): chunk_text cuts after punctuation even when a combining mark or "
-        "variation selector follows it, so '!\\ufe0f' is split into '!' and a lone U+FE0F"
-    ),
-)
 @pytest.mark.parametrize("text", ["Great!\ufe0f Thanks", "すごい！\u3099ね", "ok.\u0301x"])
 def test_a_mark_after_punctuation_stays_with_it(text: str) -> None:
     assert_clean_chunks(text, chunk_text(text))

@@ -30,15 +30,21 @@ class Reading:
     asks_for_others: bool  #: "他には？", "any others?"
 
 
-def classify(folded: str, *, titles: int, authors: int) -> Reading:
-    """The intent of a folded message that names ``titles`` series and ``authors`` authors."""
+def classify(folded: str, *, titles: int, authors: int, has_topic: bool = False) -> Reading:
+    """The intent of a folded message that names ``titles`` series and ``authors`` authors.
+
+    ``has_topic`` says the conversation is already about one series, so a question about a
+    series' details ("who is the author?", "what about the latest volume?") refers to it.
+    """
     signal = {name: has_signal(folded, name) for name in (
         "shipping", "returns", "payment", "stock", "have", "recommend", "ask", "others",
         "author_works", "title_info", "greeting", "thanks", "manga", "context", "out_of_scope",
     )}  # fmt: skip
     genre_or_mood = bool(find_genre(folded) or find_tag(folded))
     about_manga = bool(titles or authors or signal["manga"] or genre_or_mood)
-    refers_back = signal["context"] and not titles
+    asks_details = signal["title_info"] or signal["stock"] or signal["have"]
+    about_series = asks_details or find_volume(folded) is not None or latest_in(folded)
+    refers_back = not titles and (signal["context"] or (has_topic and about_series))
     others = signal["others"] and not titles and not authors
 
     def reading(intent: Intent) -> Reading:

@@ -12,6 +12,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+import regex
+
 from mangaassist.catalog.typos import TypoCorrector
 from mangaassist.text.fold import fold, fold_romaji_word
 from mangaassist.text.scripts import has_japanese
@@ -44,8 +46,15 @@ class NameMatch:
     end: int
 
 
+#: Runs of one script inside a folded word: "pieceの最新刊" -> "piece", "の最新刊".
+_SCRIPT_RUNS = regex.compile(r"[a-z0-9]+|[^a-z0-9]+")
+
+
 def _words(text: str) -> list[str]:
-    return [fold_romaji_word(w) for w in fold(text).split()]
+    """Folded words, split where Latin meets another script (Japanese writes no spaces)."""
+    return [
+        fold_romaji_word(run) for word in fold(text).split() for run in _SCRIPT_RUNS.findall(word)
+    ]
 
 
 class NameMatcher:

@@ -42,6 +42,7 @@ class Plan:
     volume: int | None = None
     latest_volume: bool = False
     author: str = ""
+    author_en: str = ""
     genre: Genre | None = None
     tag: str = ""
     similar_to: SeriesRecord | None = None

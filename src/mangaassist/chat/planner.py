@@ -9,7 +9,13 @@ from mangaassist.chat.catalog_view import CatalogView
 from mangaassist.chat.intents import classify
 from mangaassist.chat.plan import Intent, Plan
 from mangaassist.chat.recommend import recommend
-from mangaassist.chat.signals import find_genre, find_tag, find_volume, mentions_latest_volume
+from mangaassist.chat.signals import (
+    find_genre,
+    find_tag,
+    find_volume,
+    has_signal,
+    mentions_latest_volume,
+)
 from mangaassist.domain.catalog import SeriesRecord
 from mangaassist.domain.session import Role, Turn
 from mangaassist.text.fold import fold
@@ -39,7 +45,11 @@ class ConversationContext:
             if turn.role == Role.ASSISTANT and turn.product_ids:
                 focus = turn.product_ids[0]
                 shown.extend(turn.product_ids)
-            if turn.role == Role.USER and turn.intent == Intent.RECOMMEND:
+            if (
+                turn.role == Role.USER
+                and turn.intent == Intent.RECOMMEND
+                and not has_signal(fold(turn.text), "others")  # "他には？" repeats a request
+            ):
                 answered = i + 1 < len(turns) and turns[i + 1].role == Role.ASSISTANT
                 if answered:
                     last_request = turn.text
@@ -65,7 +75,12 @@ def plan_message(
     """Decide what to answer; every series the plan names comes from ``view``."""
     folded = fold(message)
     series, authors = _names(view, message)
-    reading = classify(folded, titles=len(series), authors=len(authors))
+    reading = classify(
+        folded,
+        titles=len(series),
+        authors=len(authors),
+        has_topic=context.focus_id in view.by_id and not authors,
+    )
     base = Plan(intent=reading.intent, language=language)
     intent = reading.intent
 
@@ -93,7 +108,12 @@ def plan_message(
             (view.by_id[i] for i in view.works.get(author, ()) if i not in named),
             key=lambda r: (not r.in_stock, -r.volumes, r.title),
         )
-        return replace(base, author=author, products=tuple(works[:AUTHOR_WORKS]))
+        return replace(
+            base,
+            author=author,
+            author_en=view.author_english.get(author, author),
+            products=tuple(works[:AUTHOR_WORKS]),
+        )
     return base
 
 

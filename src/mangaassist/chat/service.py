@@ -147,7 +147,7 @@ class ChatService:
         else:
             self._metrics.cache.labels("bypass").inc()
 
-        session = await self._session(session_id)
+        session = await self._session(session_id) if question.session_id else None
         turns = list(session.turns) if session else []
         plan = plan_message(text, language, view, ConversationContext.of(turns))
         if question.exclude_ids:

@@ -58,7 +58,7 @@ _RAW_SIGNALS: dict[str, tuple[str, ...]] = {
                   "みたいな", "ような", "読むべき", "recommend*", "suggest*", "similar",
                   "something like", "looking for", "want to read", "any good",
                   "what should i read", "like"),
-    "ask": ("教えて", "紹介", "知りたい", "ある", "something", "anything", "any"),
+    "ask": ("教えて", "紹介", "知りたい", "ある", "ない", "something", "anything", "any"),
     "others": ("他には", "ほかには", "他に", "ほかに", "他にも", "ほかにも", "別の", "others",
                "any other", "anything else", "something else", "more like", "another one"),
     "author_works": ("作品", "描いた", "書いた", "著作", "以外", "works", "wrote", "written by",
@@ -78,7 +78,8 @@ _RAW_SIGNALS: dict[str, tuple[str, ...]] = {
     "out_of_scope": ("天気", "ニュース", "株価", "首都", "プログラム", "コード", "ラーメン屋",
                      "レストラン", "翻訳", "weather", "python", "script", "code", "capital of",
                      "news", "stock market", "restaurant", "translate", "recipe", "president",
-                     "homework", "ramen"),
+                     "homework", "ramen", "pizza", "who won", "place to eat", "movie",
+                     "映画", "試合結果", "ピザ"),
 }  # fmt: skip
 
 SIGNALS: dict[str, regex.Pattern[str]] = {

@@ -20,18 +20,25 @@ __all__ = ["OFFLINE_MODEL_ID", "OfflineModel", "chunk_text"]
 OFFLINE_MODEL_ID = "offline"
 #: Most grapheme clusters per streamed delta.
 CHUNK_GRAPHEMES = 24
-_PIECES = regex.compile(r"[^、。！？!?,.\n]*[、。！？!?,.\n]?")
+_BREAK_AFTER = frozenset("、。！？!?,.\n")
 _GRAPHEMES = regex.compile(r"\X")
 
 
 def chunk_text(text: str, size: int = CHUNK_GRAPHEMES) -> list[str]:
-    """Split an answer into deltas at punctuation, never inside a grapheme cluster."""
+    """Split an answer into deltas after punctuation or every ``size`` graphemes.
+
+    Works on grapheme clusters, so an emoji sequence, a flag or a character with its combining
+    mark or variation selector (「！️」) always arrives in one piece.
+    """
     chunks: list[str] = []
-    for piece in _PIECES.findall(text):
-        if not piece:
-            continue
-        graphemes = _GRAPHEMES.findall(piece)
-        chunks.extend("".join(graphemes[i : i + size]) for i in range(0, len(graphemes), size))
+    current: list[str] = []
+    for grapheme in _GRAPHEMES.findall(text):
+        current.append(grapheme)
+        if grapheme[0] in _BREAK_AFTER or len(current) >= size:
+            chunks.append("".join(current))
+            current = []
+    if current:
+        chunks.append("".join(current))
     return chunks
 
 

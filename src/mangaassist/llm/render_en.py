@@ -88,6 +88,18 @@ def _title_info(record: SeriesRecord) -> str:
     )
 
 
+def _author_in_english(plan: Plan) -> str:
+    """The asked author's Latin name: from the plan, else the same credit of a listed work."""
+    if plan.author_en:
+        return plan.author_en
+    for record in plan.products:
+        credits_ja = record.author_ja.split(" / ")
+        credits_en = record.author.split(" / ")
+        if plan.author in credits_ja and len(credits_en) == len(credits_ja):
+            return credits_en[credits_ja.index(plan.author)]
+    return plan.author
+
+
 def render_en(plan: Plan, policy: StorePolicy) -> str:
     """The English answer for ``plan``."""
     intent = plan.intent
@@ -103,9 +115,7 @@ def render_en(plan: Plan, policy: StorePolicy) -> str:
         if not plan.products:
             return "Sorry, we don't carry any series by that author right now."
         lines = "\n".join(_line(r) for r in plan.products)
-        first = plan.products[0]
-        author = first.author if " / " not in first.author else plan.author
-        return f"From {author}, we carry:\n{lines}"
+        return f"From {_author_in_english(plan)}, we carry:\n{lines}"
     if intent == Intent.SHIPPING:
         return (
             f"Shipping is a flat ¥{policy.shipping_fee_jpy:,} anywhere in Japan, free on orders "
@@ -133,5 +143,5 @@ def render_en(plan: Plan, policy: StorePolicy) -> str:
         )
     return (
         'Could you tell me a bit more? For example: "any good isekai manga?" or '
-        '"Is Frieren vol. 12 in stock?"'
+        '"Is <title> vol. 3 in stock?"'
     )

@@ -19,6 +19,7 @@ from mangaassist.domain.catalog import SeriesRecord
 from mangaassist.domain.session import Session, Turn
 from mangaassist.store import sql_sessions
 from mangaassist.store.base import UpsertCounts
+from mangaassist.store.group_commit import GroupCommitter
 from mangaassist.store.migrations import (
     CATALOG_VERSION_KEY,
     apply_migrations,
@@ -66,6 +67,7 @@ class SqlStore:
         self._engine: AsyncEngine = create_async_engine(self._url, **options)
         if self.backend == "sqlite":
             event.listen(self._engine.sync_engine, "connect", _sqlite_pragmas)
+        self._writes = GroupCommitter(self._engine)
 
     def __repr__(self) -> str:
         return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
@@ -84,6 +86,7 @@ class SqlStore:
             await conn.execute(text("SELECT 1"))
 
     async def close(self) -> None:
+        await self._writes.drain()
         await self._engine.dispose()
 
     # -- catalog -----------------------------------------------------------------------------
@@ -204,8 +207,10 @@ class SqlStore:
     # -- chat sessions -----------------------------------------------------------------------
 
     async def append_turns(self, session_id: str, turns: Sequence[Turn], *, now: datetime) -> None:
-        async with self._engine.begin() as conn:
+        async def write(conn: AsyncConnection) -> None:
             await sql_sessions.append_turns(conn, session_id, turns, now=now)
+
+        await self._writes.run(write)
 
     async def get_session(self, session_id: str, *, max_turns: int | None = None) -> Session | None:
         async with self._engine.connect() as conn:

@@ -31,6 +31,10 @@ _LATIN_LETTER = regex.compile(r"\p{Latin}")
 _CAPITALIZED_TITLE = regex.compile(r"(?V1)(?<!\p{Latin})[\p{Latin}&&\p{Lu}]{2,}(?!\p{Latin})")
 
 
+#: Ideographic punctuation and full-width forms (？！。、「」…) typed on a Japanese keyboard.
+_JAPANESE_PUNCTUATION = regex.compile(r"[\u3000-\u303F\uFF01-\uFF0F\uFF1A-\uFF20\uFF5B-\uFF65]")
+
+
 def japanese_share(text: str) -> float:
     """Japanese characters over Japanese characters plus Latin letters; 0.0 when there are none.
 
@@ -49,8 +53,12 @@ def detect_language(text: str) -> Language:
     Latin words written entirely in capitals are left out first, since Japanese text writes
     Latin titles that way. The price is that an English message typed all in capitals around a
     Japanese title ("IS ワンピース IN STOCK?") reads as Japanese; such messages are rare. A
-    message with no letters at all (``"123 !!!"``, ``"👍"``) is English, the shop's default for
-    anything it cannot tell.
+    message with no letters at all is English (``"123 !!!"``, ``"👍"``), the shop's default for
+    anything it cannot tell, unless it is written with Japanese full-width punctuation
+    (``"？"``, ``"。。。"``), which only a Japanese keyboard produces.
     """
-    share = japanese_share(_CAPITALIZED_TITLE.sub(" ", text))
+    stripped = _CAPITALIZED_TITLE.sub(" ", text)
+    if not JAPANESE_CHAR.search(stripped) and not _LATIN_LETTER.search(stripped):
+        return "ja" if _JAPANESE_PUNCTUATION.search(text) else "en"
+    share = japanese_share(stripped)
     return "ja" if share >= JAPANESE_SHARE_THRESHOLD else "en"
