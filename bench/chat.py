@@ -11,25 +11,16 @@ import argparse
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
-import time
 from datetime import UTC, datetime
 from pathlib import Path
 
-import httpx
-
 from bench.results import record_section
+from bench.server import running_server
 
 LUA = Path(__file__).with_name("wrk") / "chat.lua"
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 def _run_wrk(base: str, concurrency: int, seconds: int) -> dict[str, float]:
@@ -55,30 +46,11 @@ def main(argv: list[str] | None = None) -> None:
 
     rows: list[str] = []
     with tempfile.TemporaryDirectory(prefix="mangaassist-chat-bench-") as home:
-        env = {
-            **os.environ,
-            "MANGAASSIST_STORE_URL": f"sqlite:///{home}/bench.db",
-            "MANGAASSIST_LOG_LEVEL": "warning",
-        }
+        url = f"sqlite:///{home}/bench.db"
+        env = {**os.environ, "MANGAASSIST_STORE_URL": url}
         cli = [sys.executable, "-m", "mangaassist"]
         subprocess.run([*cli, "catalog", "load"], env=env, check=True, capture_output=True)
-        port = _free_port()
-        server = subprocess.Popen(
-            [*cli, "serve", "--port", str(port), "--workers", str(args.workers)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 60
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                time.sleep(0.3)
+        with running_server(url, workers=args.workers) as base:
             _run_wrk(base, 8, 3)  # warm-up: every worker builds its index and view
             for concurrency in (int(c) for c in args.concurrency.split(",")):
                 r = _run_wrk(base, concurrency, args.seconds)
@@ -89,9 +61,6 @@ def main(argv: list[str] | None = None) -> None:
                     f"{r['max'] / 1000:.1f} | {r['errors'] + r['non2xx']:.0f} |"
                 )
                 print(rows[-1], flush=True)
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
     command = "python -m bench.chat " + " ".join(argv if argv is not None else sys.argv[1:])
     report = "\n".join(

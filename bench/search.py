@@ -13,7 +13,6 @@ import os
 import platform
 import random
 import statistics
-import subprocess
 import sys
 import tempfile
 import time
@@ -25,6 +24,7 @@ from typing import Any
 import httpx
 
 from bench.results import record_section
+from bench.server import running_server
 from mangaassist.catalog.generate import generate_records
 from mangaassist.catalog.index import SearchFilters, SearchIndex
 from mangaassist.domain.catalog import Genre, SeriesRecord
@@ -146,28 +146,9 @@ def bench_http(
     with tempfile.TemporaryDirectory(prefix="mangaassist-bench-") as home:
         url = f"sqlite:///{home}/bench.db"
         asyncio.run(_load_store(url, records))
-        env = {**os.environ, "MANGAASSIST_STORE_URL": url, "MANGAASSIST_LOG_LEVEL": "warning"}
-        port = 18765
-        server = subprocess.Popen(
-            [sys.executable, "-m", "mangaassist", "serve", "--port", str(port)],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        base = f"http://127.0.0.1:{port}"
-        try:
-            deadline = time.monotonic() + 180
-            while time.monotonic() < deadline:
-                try:
-                    if httpx.get(f"{base}/healthz", timeout=1).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    time.sleep(0.5)
+        with running_server(url) as base:
             asyncio.run(_http_run(base, queries[:100], 4))  # warm-up
             return [asyncio.run(_http_run(base, queries, c)) for c in (1, 8)]
-        finally:
-            server.terminate()
-            server.wait(timeout=30)
 
 
 def main(argv: list[str] | None = None) -> None:

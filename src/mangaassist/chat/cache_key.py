@@ -5,7 +5,6 @@ from __future__ import annotations
 import hashlib
 
 from mangaassist.chat.signals import has_signal
-from mangaassist.text.fold import fold
 
 __all__ = ["answer_cache_key", "is_shareable"]
 
@@ -22,8 +21,3 @@ def answer_cache_key(folded: str, language: str, preference: str, catalog_versio
     """Key from the folded message, answer language, model preference and catalog version."""
     digest = hashlib.sha256(folded.encode()).hexdigest()[:32]
     return f"chat:v1:{catalog_version}:{language}:{preference}:{digest}"
-
-
-def fold_message(text: str) -> str:
-    """The normalized form of a message used for cache keys and signals."""
-    return fold(text)

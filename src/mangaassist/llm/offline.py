@@ -10,6 +10,7 @@ from collections.abc import AsyncIterator, Callable
 
 import regex
 
+from mangaassist.chat.plan import Intent, Plan
 from mangaassist.domain.policy import StorePolicy
 from mangaassist.llm.base import ChatModel, ModelRequest, StreamEnd, StreamEvent, TextDelta, Usage
 from mangaassist.llm.render_en import render_en
@@ -53,11 +54,7 @@ class OfflineModel(ChatModel):
 
     def answer_text(self, request: ModelRequest) -> str:
         """The whole answer text for ``request``."""
-        plan = request.grounding
-        if plan is None:
-            from mangaassist.chat.plan import Intent, Plan
-
-            plan = Plan(Intent.UNKNOWN, "en")
+        plan = request.grounding or Plan(Intent.UNKNOWN, "en")
         if plan.language == "ja":
             return render_ja(plan, self._policy)
         return render_en(plan, self._policy)

@@ -12,7 +12,6 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
@@ -72,7 +71,7 @@ class GroupCommitter:
         else:
             pending.done.set_result(None)
 
-    async def drain(self) -> Any:
+    async def drain(self) -> None:
         """Wait for queued writes (before closing the engine)."""
         if self._flusher is not None:
             await asyncio.gather(self._flusher, return_exceptions=True)

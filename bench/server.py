@@ -1,0 +1,52 @@
+"""A MangaAssist server for benchmarks: started on a free 127.0.0.1 port, stopped afterwards."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+import httpx
+
+__all__ = ["running_server"]
+
+#: Generous: with a 100k catalog every worker builds its search index before it is ready.
+READY_TIMEOUT_S = 180
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@contextmanager
+def running_server(store_url: str, workers: int = 1) -> Iterator[str]:
+    """Serve ``store_url`` and yield the base URL once /readyz answers 200."""
+    env = {**os.environ, "MANGAASSIST_STORE_URL": store_url, "MANGAASSIST_LOG_LEVEL": "warning"}
+    port = _free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "mangaassist", "serve", "--port", str(port), "--workers",
+         str(workers)],
+        env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )  # fmt: skip
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + READY_TIMEOUT_S
+        while True:
+            try:
+                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                    break
+            except httpx.TransportError:
+                pass
+            if time.monotonic() > deadline or server.poll() is not None:
+                raise RuntimeError(f"server on {base} did not become ready")
+            time.sleep(0.3)
+        yield base
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
