@@ -3,38 +3,42 @@
 Under load, each chat answer appends its turns. Committing every append separately makes
 writers queue on the database's write lock (SQLite has one per database, and its busy handler
 waits in coarse sleeps, which is what long latency tails are made of). Here the first writer
-opens a transaction and every append that arrives meanwhile joins the next one; each caller
+starts a transaction and every append that arrives meanwhile joins the next one; each caller
 still returns only after its own data is committed, so nothing acknowledged can be lost.
 """
 
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy import Connection
+
+from mangaassist.store.executor import Executor
 
 __all__ = ["GroupCommitter"]
 
-Write = Callable[[AsyncConnection], Awaitable[None]]
+Write = Callable[[Connection], None]
 #: Most writes in one transaction; more wait for the next.
 MAX_BATCH = 64
+
+
+def _new_future() -> asyncio.Future[None]:
+    return asyncio.get_running_loop().create_future()
 
 
 @dataclass
 class _Pending:
     write: Write
-    done: asyncio.Future[None] = field(
-        default_factory=lambda: asyncio.get_running_loop().create_future()
-    )
+    done: asyncio.Future[None] = field(default_factory=_new_future)
 
 
 class GroupCommitter:
     """Runs writes in shared transactions; a failing write is retried alone to isolate it."""
 
-    def __init__(self, engine: AsyncEngine) -> None:
-        self._engine = engine
+    def __init__(self, executor: Executor) -> None:
+        self._executor = executor
         self._queue: list[_Pending] = []
         self._flusher: asyncio.Task[None] | None = None
 
@@ -59,9 +63,11 @@ class GroupCommitter:
                     pending.done.set_result(None)
 
     async def _commit(self, batch: list[_Pending]) -> None:
-        async with self._engine.begin() as conn:
+        def work(conn: Connection) -> None:
             for pending in batch:
-                await pending.write(conn)
+                pending.write(conn)
+
+        await self._executor.write(work)
 
     async def _commit_alone(self, pending: _Pending) -> None:
         try:

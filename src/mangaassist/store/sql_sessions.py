@@ -10,10 +10,9 @@ from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import RowMapping, and_, delete, func, or_, select
+from sqlalchemy import Connection, RowMapping, and_, delete, func, or_, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.ext.asyncio import AsyncConnection
 
 from mangaassist.domain.session import Role, Session, Turn
 from mangaassist.store.schema import MAX_SESSION_ID_LENGTH, chat_sessions, chat_turns
@@ -65,8 +64,8 @@ def _turn(row: RowMapping) -> Turn:
     )
 
 
-async def append_turns(
-    conn: AsyncConnection, session_id: str, turns: Sequence[Turn], *, now: datetime
+def append_turns(
+    conn: Connection, session_id: str, turns: Sequence[Turn], *, now: datetime
 ) -> None:
     """Create or touch the session, then append ``turns``; call inside a transaction."""
     _check_session_id(session_id)
@@ -78,7 +77,7 @@ async def append_turns(
     # Writing the session row first is what makes concurrent appends safe: PostgreSQL holds its
     # row lock (a racing first insert waits, then updates) and SQLite its database write lock
     # until commit, so the next request reads the highest seq only after this one committed.
-    await conn.execute(
+    conn.execute(
         upsert.on_conflict_do_update(
             index_elements=[chat_sessions.c.session_id], set_={"last_active_at": now}
         )
@@ -86,19 +85,19 @@ async def append_turns(
     if not turns:
         return
     last = (
-        await conn.execute(
+        conn.execute(
             select(func.max(chat_turns.c.seq)).where(chat_turns.c.session_id == session_id)
         )
     ).scalar_one()
     start = FIRST_SEQ if last is None else int(last) + 1
-    await conn.execute(
+    conn.execute(
         chat_turns.insert(),
         [_turn_row(session_id, start + offset, turn) for offset, turn in enumerate(turns)],
     )
 
 
-async def get_session(
-    conn: AsyncConnection, session_id: str, *, max_turns: int | None = None
+def get_session(
+    conn: Connection, session_id: str, *, max_turns: int | None = None
 ) -> Session | None:
     """The session with its turns (first + last ``max_turns`` when given), or None."""
     if max_turns is not None and max_turns < 0:
@@ -126,7 +125,7 @@ async def get_session(
         .where(chat_sessions.c.session_id == session_id)
         .order_by(chat_turns.c.seq)
     )
-    rows = (await conn.execute(query)).mappings().all()
+    rows = (conn.execute(query)).mappings().all()
     if not rows:
         return None
     return Session(
@@ -137,18 +136,14 @@ async def get_session(
     )
 
 
-async def delete_session(conn: AsyncConnection, session_id: str) -> bool:
+def delete_session(conn: Connection, session_id: str) -> bool:
     """Delete one session; its turns go with it (ON DELETE CASCADE)."""
-    result = await conn.execute(
-        delete(chat_sessions).where(chat_sessions.c.session_id == session_id)
-    )
+    result = conn.execute(delete(chat_sessions).where(chat_sessions.c.session_id == session_id))
     return bool(result.rowcount)
 
 
-async def purge_sessions(conn: AsyncConnection, idle_before: datetime) -> int:
+def purge_sessions(conn: Connection, idle_before: datetime) -> int:
     """Delete sessions last active before ``idle_before`` with their turns; return how many."""
     _check_aware(idle_before, "idle_before")
-    result = await conn.execute(
-        delete(chat_sessions).where(chat_sessions.c.last_active_at < idle_before)
-    )
+    result = conn.execute(delete(chat_sessions).where(chat_sessions.c.last_active_at < idle_before))
     return int(result.rowcount)

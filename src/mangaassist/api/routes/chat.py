@@ -48,17 +48,18 @@ async def _answer(
         ) from None
 
 
-def _response(answer: ChatAnswer, response: Response) -> ChatResponse:
-    response.headers.update(NO_STORE)
+def _response(answer: ChatAnswer) -> Response:
+    """The answer as JSON, serialized once (returning a Response skips FastAPI's re-validation
+    of a model it would otherwise validate again; the OpenAPI schema still comes from
+    ``response_model``)."""
     language: Language = "ja" if answer.language == "ja" else "en"
     warnings = [AnswerWarning(code=c, message=message(c, language)) for c in answer.warnings]
-    return ChatResponse.of(answer, warnings)
+    body = ChatResponse.of(answer, warnings).model_dump_json(by_alias=True)
+    return Response(body, media_type="application/json", headers=NO_STORE)
 
 
 @router.post("/chat", response_model=ChatResponse, responses=_CHAT_ERRORS)
-async def chat(
-    body: ChatRequest, request: Request, response: Response, chat: ChatDep
-) -> ChatResponse:
+async def chat(body: ChatRequest, request: Request, chat: ChatDep) -> Response:
     """Answer a customer message in Japanese or English, grounded in the catalog."""
     language = response_language(
         request.headers.get("accept-language"), body.model_dump(by_alias=True)
@@ -69,13 +70,11 @@ async def chat(
         preferred_language=body.preferred_language,
         model_preference=body.model_preference,
     )
-    return _response(await _answer(chat, question, request, language), response)
+    return _response(await _answer(chat, question, request, language))
 
 
 @router.post("/manga/query", response_model=ChatResponse, responses=_CHAT_ERRORS)
-async def manga_query(
-    body: MangaQueryRequest, request: Request, response: Response, chat: ChatDep
-) -> ChatResponse:
+async def manga_query(body: MangaQueryRequest, request: Request, chat: ChatDep) -> Response:
     """Partner API: the design documents' ``manga_query`` schema, answered like a chat message.
 
     ``model`` sonnet/haiku picks the quality/fast tier; ``conversation_id`` (or
@@ -106,4 +105,4 @@ async def manga_query(
         temperature=body.temperature,
         exclude_ids=read,
     )
-    return _response(await _answer(chat, question, request, language), response)
+    return _response(await _answer(chat, question, request, language))
