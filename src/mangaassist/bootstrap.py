@@ -7,6 +7,7 @@ from datetime import timedelta
 
 from prometheus_client import CollectorRegistry
 
+from mangaassist.api.chat_schemas import render_answer
 from mangaassist.cache.base import ResponseCache
 from mangaassist.catalog.service import CatalogService
 from mangaassist.chat.service import ChatConfig, ChatService
@@ -18,9 +19,13 @@ from mangaassist.llm.base import ChatModel
 from mangaassist.llm.offline import OFFLINE_MODEL_ID, OfflineModel
 from mangaassist.observability.chat_metrics import ChatMetrics
 from mangaassist.observability.metrics import HttpMetrics
+from mangaassist.observability.stream_metrics import StreamMetrics
 from mangaassist.settings import Settings
 from mangaassist.store.base import Store
 from mangaassist.store.sql import SqlStore
+from mangaassist.stream.authorizer import AllowAll, Authorizer
+from mangaassist.stream.buffer import DeltaBuffer, MemoryDeltaBuffer
+from mangaassist.stream.service import StreamingChat
 from mangaassist.text.token_estimate import estimate_tokens
 
 __all__ = ["Container", "build"]
@@ -37,6 +42,10 @@ class Container:
     chat: ChatService
     events: InProcessPublisher
     metrics: HttpMetrics
+    buffer: DeltaBuffer
+    streaming: StreamingChat
+    stream_metrics: StreamMetrics
+    authorizer: Authorizer
 
     async def start(self) -> None:
         """Bring the store schema up to date. Safe to run from several processes at once."""
@@ -45,6 +54,7 @@ class Container:
     async def close(self) -> None:
         """Release connections and wait for background work."""
         await self.catalog.close()
+        await self.buffer.close()
         await self.cache.close()
         await self.store.close()
 
@@ -60,6 +70,20 @@ def build_cache(url: str, namespace: str) -> ResponseCache:
 
         return MemoryResponseCache()
     raise ValueError(f"unsupported MANGAASSIST_CACHE_URL {url!r}: use memory:// or redis://")
+
+
+def build_buffer(settings: Settings) -> DeltaBuffer:
+    """Where streamed answers wait to be resumed: Redis when the cache is Redis (so a client
+    may resume on any API process), in-process otherwise."""
+    if settings.cache_url.startswith(("redis://", "rediss://", "unix://")):
+        from mangaassist.stream.redis_buffer import RedisDeltaBuffer
+
+        return RedisDeltaBuffer(
+            settings.cache_url,
+            namespace=f"{settings.cache_namespace}:stream",
+            window_s=settings.stream_resume_window_s,
+        )
+    return MemoryDeltaBuffer(window_s=settings.stream_resume_window_s)
 
 
 def _models(
@@ -89,7 +113,7 @@ def build(settings: Settings | None = None) -> Container:
         return_days=settings.return_days,
         payment_methods=tuple(settings.payment_methods),
     )
-    offline = OfflineModel(policy, estimate_tokens)
+    offline = OfflineModel(policy, estimate_tokens, settings.offline_delta_delay_ms / 1000)
     models, tier_models = _models(settings, offline)
     chat = ChatService(
         store=store,
@@ -112,7 +136,13 @@ def build(settings: Settings | None = None) -> Container:
             max_output_tokens=settings.max_output_tokens,
         ),
     )
+    buffer = build_buffer(settings)
+    stream_metrics = StreamMetrics(registry)
     return Container(
+        buffer=buffer,
+        streaming=StreamingChat(chat, buffer, render_answer, stream_metrics),
+        stream_metrics=stream_metrics,
+        authorizer=AllowAll(),
         settings=settings,
         store=store,
         cache=cache,

@@ -82,6 +82,7 @@ def serve(
         workers=worker_count,
         log_config=None,
         access_log=False,
+        ws_max_size=settings.ws_max_frame_bytes,
     )
 
 

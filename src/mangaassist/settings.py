@@ -67,6 +67,9 @@ class Settings(BaseSettings):
         "offline",
         description="Model backend: `offline` (catalog-grounded responder, no network).",
     )
+    offline_delta_delay_ms: float = Field(
+        0.0, ge=0, description="Pause between the offline responder's deltas (demo typing speed)."
+    )
     fast_model_id: str = Field(
         "anthropic.claude-3-haiku-20240307-v1:0",
         description="Model of the fast tier when a real backend is configured.",
@@ -97,4 +100,23 @@ class Settings(BaseSettings):
     payment_methods: list[str] = Field(
         ["credit_card", "paypay", "konbini", "cod"],
         description="Accepted payment methods (codes; see domain/policy.py), JSON list.",
+    )
+    ws_ping_interval_s: float = Field(
+        20.0, gt=0, description="Client ping interval advertised in `hello` (carrier NAT: 30 s)."
+    )
+    ws_pong_timeout_s: float = Field(5.0, gt=0, description="Pong wait advertised in `hello`.")
+    ws_idle_timeout_s: float = Field(
+        60.0, gt=0, description="Close a WebSocket that sent nothing for this long (code 4000)."
+    )
+    ws_mobile_idle_timeout_s: float = Field(
+        45.0, gt=0, description="Idle timeout for `clientType=mobile` connections."
+    )
+    ws_max_frame_bytes: int = Field(
+        65536, ge=1024, description="Largest client frame; larger ones close with 1009."
+    )
+    ws_send_queue_frames: int = Field(
+        512, ge=16, description="Frames queued for a slow reader before closing it (code 4001)."
+    )
+    stream_resume_window_s: float = Field(
+        120.0, gt=0, description="Seconds a streamed answer stays resumable after its last event."
     )

@@ -9,6 +9,7 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -59,20 +60,21 @@ def server_env(tmp_path_factory: pytest.TempPathFactory) -> dict[str, str]:
     return env
 
 
-@pytest.fixture(scope="module")
-def server(
-    server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def start_server(
+    env: dict[str, str], log_dir: Path, *, load_catalog: bool = True
 ) -> Iterator[Server]:
     """The curated catalog loaded with the CLI, then the API served as `make run` does."""
-    subprocess.run(
-        [*CLI, "catalog", "load", "--if-empty"], env=server_env, check=True, capture_output=True
-    )
+    if load_catalog:
+        subprocess.run(
+            [*CLI, "catalog", "load", "--if-empty"], env=env, check=True, capture_output=True
+        )
     port = _free_port()
-    log_path = tmp_path_factory.mktemp("logs") / "server.log"
+    log_path = log_dir / "server.log"
     with log_path.open("wb") as log:
         process = subprocess.Popen(
             [*CLI, "serve", "--host", "127.0.0.1", "--port", str(port)],
-            env=server_env,
+            env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )
@@ -87,3 +89,12 @@ def server(
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(scope="module")
+def server(
+    server_env: dict[str, str], tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Server]:
+    """A server on the embedded defaults with the curated catalog."""
+    with start_server(server_env, tmp_path_factory.mktemp("logs")) as running:
+        yield running

@@ -46,3 +46,15 @@ def test_field_messages() -> None:
     assert ja == "1文字以上で入力してください。"
     assert field_message("string_too_short", "too short", "en", {"min_length": 1}) == "too short"
     assert field_message("unheard_of", "odd", "ja", {}) == "odd"
+
+
+def test_every_message_formats_in_both_languages() -> None:
+    import string
+
+    from mangaassist.api.messages import _MESSAGES
+
+    for code, texts in _MESSAGES.items():
+        names = {f for text in texts for _, f, _, _ in string.Formatter().parse(text) if f}
+        params = dict.fromkeys(names, 1)
+        for language in ("en", "ja"):
+            assert message(code, language, **params), code

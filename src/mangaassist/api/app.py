@@ -11,7 +11,7 @@ from mangaassist import __version__
 from mangaassist.api.errors import install_error_handlers
 from mangaassist.api.middleware.body_limit import BodyLimitMiddleware
 from mangaassist.api.middleware.request_context import RequestContextMiddleware
-from mangaassist.api.routes import catalog, chat, health, recommend, sessions
+from mangaassist.api.routes import catalog, chat, health, recommend, sessions, stream, ws
 from mangaassist.bootstrap import Container, build
 from mangaassist.observability.logging import configure_logging
 from mangaassist.settings import Settings
@@ -34,6 +34,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
         await container.start()
         await container.catalog.index()  # first search should not pay for the index build
         yield
+        await container.streaming.close()
         await container.close()
 
     app = FastAPI(
@@ -49,6 +50,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(chat.router)
     app.include_router(recommend.router)
     app.include_router(sessions.router)
+    app.include_router(stream.router)
+    app.include_router(ws.router)
     app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=container.metrics)  # outermost
     return app

@@ -7,6 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
+from mangaassist.api.messages import message
 from mangaassist.api.schemas import ApiModel, Product
 from mangaassist.chat.answer import ChatAnswer
 from mangaassist.domain.catalog import PRODUCT_ID_PATTERN, Genre
@@ -18,6 +19,7 @@ __all__ = [
     "RecommendRequest",
     "RecommendResponse",
     "SessionMessages",
+    "render_answer",
 ]
 
 #: Session ids clients may choose: URL-safe, long enough not to collide.
@@ -146,3 +148,13 @@ class MangaQueryRequest(BaseModel):
     conversation_id: uuid.UUID | None = None
     language: Literal["en", "ja", "auto"] = "auto"
     context: MangaQueryContext | None = None
+
+
+def render_answer(answer: ChatAnswer) -> dict[str, object]:
+    """The JSON object of an answer, as ``POST /v1/chat`` returns it and ``done`` carries it."""
+    language: Literal["ja", "en"] = "ja" if answer.language == "ja" else "en"
+    warnings = [AnswerWarning(code=c, message=message(c, language)) for c in answer.warnings]
+    rendered: dict[str, object] = ChatResponse.of(answer, warnings).model_dump(
+        mode="json", by_alias=True
+    )
+    return rendered

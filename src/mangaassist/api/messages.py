@@ -65,6 +65,35 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "The message mixes Japanese with other scripts in an unusual way.",
         "メッセージに日本語と他の文字体系が混在しています。",
     ),
+    "MALFORMED_FRAME": (
+        'The frame is not a JSON object of the form {{"action": ..., "data": {{...}}}}.',
+        'フレームは {{"action": ..., "data": {{...}}}} 形式のJSONオブジェクトで送信してください。',
+    ),
+    "UNKNOWN_ACTION": (
+        "Unknown action. Use sendMessage, ping, resume, cancel, getHistory or clearSession.",
+        "不明なアクションです。sendMessage、ping、resume、cancel、getHistory、clearSession の"
+        "いずれかを指定してください。",
+    ),
+    "FRAME_TOO_LARGE": (
+        "The frame is larger than {limit} bytes.",
+        "フレームが大きすぎます（上限は{limit}バイトです）。",
+    ),
+    "GENERATION_IN_PROGRESS": (
+        "An answer is still being generated on this connection; wait for it or cancel it.",
+        "このコネクションでは回答を生成中です。完了を待つか、キャンセルしてください。",
+    ),
+    "RESUME_NOT_AVAILABLE": (
+        "That message can no longer be resumed (unknown or older than the resume window).",
+        "このメッセージは再開できません（存在しないか、再開可能な時間を過ぎています）。",
+    ),
+    "NOT_CANCELLABLE": (
+        "That message is not being generated on this server.",
+        "このメッセージはこのサーバーで生成中ではありません。",
+    ),
+    "RATE_LIMITED": (
+        "Too many messages; please slow down.",
+        "送信回数が多すぎます。しばらくしてからお試しください。",
+    ),
     "INTERNAL_ERROR": (
         "Something went wrong on our side. Please try again.",
         "サーバー側で問題が発生しました。もう一度お試しください。",

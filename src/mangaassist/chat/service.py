@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import Mapping
+from collections.abc import Awaitable, Callable, Mapping
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime, timedelta
 
@@ -31,8 +31,17 @@ from mangaassist.domain.history import HistoryBudget
 from mangaassist.domain.routing import ModelPreference, ModelTier, route_model
 from mangaassist.domain.session import Role, Session, Turn
 from mangaassist.events.publisher import Event, EventPublisher
-from mangaassist.llm.base import ChatModel, Completion, ModelError, ModelMessage, ModelRequest
-from mangaassist.llm.offline import OfflineModel
+from mangaassist.llm.base import (
+    ChatModel,
+    Completion,
+    ModelError,
+    ModelMessage,
+    ModelRequest,
+    StreamEnd,
+    TextDelta,
+    Usage,
+)
+from mangaassist.llm.offline import OfflineModel, chunk_text
 from mangaassist.observability.chat_metrics import ChatMetrics
 from mangaassist.store.base import Store
 from mangaassist.text.fold import fold
@@ -40,7 +49,10 @@ from mangaassist.text.language import detect_language
 from mangaassist.text.token_estimate import estimate_tokens
 from mangaassist.text.validate import validate_message
 
-__all__ = ["ChatConfig", "ChatService"]
+__all__ = ["ChatConfig", "ChatService", "DeltaSink"]
+
+#: Receives each piece of an answer's text as it is produced.
+DeltaSink = Callable[[str], Awaitable[None]]
 
 log = structlog.get_logger("mangaassist.chat")
 
@@ -108,7 +120,9 @@ class ChatService:
                 self._view = await asyncio.to_thread(CatalogView, index.records, index.version)
             return self._view
 
-    async def answer(self, question: ChatQuestion, request_id: str = "") -> ChatAnswer:
+    async def answer(
+        self, question: ChatQuestion, request_id: str = "", on_delta: DeltaSink | None = None
+    ) -> ChatAnswer:
         """Answer one message; bad input raises ``MessageRejected`` or ``TokenBudgetExceeded``."""
         started = time.perf_counter()
         deadline = Deadline(self.config.deadline_s)
@@ -131,55 +145,76 @@ class ChatService:
                 {"sessionId": session_id, "language": language, "length": validated.graphemes},
             )
         )
-        view = await self.catalog_view()
-        folded = fold(text)
-        shareable = is_shareable(folded) and not question.exclude_ids
-        key = answer_cache_key(folded, language, question.model_preference, view.version)
-        if shareable:
-            cached = await self._cached(key)
-            if cached is not None:
-                current = await self._store.get_series_many(cached.product_ids)
-                answer = self._from_cache(
-                    cached, current, request_id, session_id, validated.warnings
-                )
-                await self._persist(session_id, text, answer, request_id)
-                return await self._finish(answer, started)
-        else:
-            self._metrics.cache.labels("bypass").inc()
+        partial: list[str] = []
+        intent = ""
+        shown: tuple[SeriesRecord, ...] = ()
 
-        session = await self._session(session_id) if question.session_id else None
-        turns = list(session.turns) if session else []
-        plan = plan_message(text, language, view, ConversationContext.of(turns))
-        if question.exclude_ids:
-            plan = _without(plan, question.exclude_ids)
-        plan = await self._with_current_facts(plan)
-        completion, degraded = await self._generate(question, text, plan, turns, deadline)
-        answer = ChatAnswer(
-            request_id=request_id,
-            session_id=session_id,
-            text=completion.text,
-            language=language,
-            intent=plan.intent.value,
-            model=completion.model_id,
-            cached=False,
-            degraded=degraded,
-            latency_ms=0,
-            input_tokens=completion.usage.input_tokens,
-            output_tokens=completion.usage.output_tokens,
-            cost_usd=cost_usd(
-                completion.model_id,
-                completion.usage.input_tokens,
-                completion.usage.output_tokens,
-                self._prices,
-            ),
-            products=plan.products,
-            warnings=validated.warnings,
-            deltas=completion.deltas,
-        )
-        await self._persist(session_id, text, answer, request_id)
-        if shareable and not degraded and not plan.used_context:
-            await self._remember(key, answer)
-        return await self._finish(answer, started)
+        async def sink(delta: str) -> None:
+            partial.append(delta)
+            if on_delta is not None:
+                await on_delta(delta)
+
+        try:
+            view = await self.catalog_view()
+            folded = fold(text)
+            shareable = is_shareable(folded) and not question.exclude_ids
+            key = answer_cache_key(folded, language, question.model_preference, view.version)
+            if shareable:
+                cached = await self._cached(key)
+                if cached is not None:
+                    current = await self._store.get_series_many(cached.product_ids)
+                    answer = self._from_cache(
+                        cached, current, request_id, session_id, validated.warnings
+                    )
+                    for chunk in chunk_text(answer.text):
+                        await sink(chunk)
+                    await self._persist(session_id, text, answer, request_id)
+                    return await self._finish(answer, started)
+            else:
+                self._metrics.cache.labels("bypass").inc()
+
+            session = await self._session(session_id) if question.session_id else None
+            turns = list(session.turns) if session else []
+            plan = plan_message(text, language, view, ConversationContext.of(turns))
+            if question.exclude_ids:
+                plan = _without(plan, question.exclude_ids)
+            plan = await self._with_current_facts(plan)
+            intent, shown = plan.intent.value, plan.products
+            completion, degraded = await self._generate(question, text, plan, turns, deadline, sink)
+            answer = ChatAnswer(
+                request_id=request_id,
+                session_id=session_id,
+                text=completion.text,
+                language=language,
+                intent=plan.intent.value,
+                model=completion.model_id,
+                cached=False,
+                degraded=degraded,
+                latency_ms=0,
+                input_tokens=completion.usage.input_tokens,
+                output_tokens=completion.usage.output_tokens,
+                cost_usd=cost_usd(
+                    completion.model_id,
+                    completion.usage.input_tokens,
+                    completion.usage.output_tokens,
+                    self._prices,
+                ),
+                products=plan.products,
+                warnings=validated.warnings,
+                deltas=completion.deltas,
+            )
+            await self._persist(session_id, text, answer, request_id)
+            if shareable and not degraded and not plan.used_context:
+                await self._remember(key, answer)
+            return await self._finish(answer, started)
+        except asyncio.CancelledError:
+            # The customer pressed stop: the conversation records what they saw, marked cancelled.
+            stopped = ChatAnswer(
+                request_id, session_id, "".join(partial), language, intent,
+                "", False, False, 0, 0, 0, 0.0, shown,
+            )  # fmt: skip
+            await asyncio.shield(self._persist(session_id, text, stopped, request_id, True))
+            raise
 
     async def _cached(self, key: str) -> CachedAnswer | None:
         try:
@@ -268,6 +303,7 @@ class ChatService:
         plan: Plan,
         turns: list[Turn],
         deadline: Deadline,
+        sink: DeltaSink,
     ) -> tuple[Completion, bool]:
         system = system_prompt(plan)
         message_tokens = estimate_tokens(text)
@@ -297,19 +333,37 @@ class ChatService:
         model = self._models[route.model_id]
         budget = deadline.remaining() - PERSIST_RESERVE_S
         reason = "deadline"
+        sent: list[str] = []
+
+        async def counting_sink(delta: str) -> None:
+            sent.append(delta)
+            await sink(delta)
+
         if budget > 0:
             try:
-                return await asyncio.wait_for(model.complete(request), timeout=budget), False
+                async with asyncio.timeout(budget):
+                    return await _stream(model, request, counting_sink), False
             except TimeoutError:
                 reason = "timeout"
             except ModelError as exc:
                 reason = "model_error"
                 log.warning("model_failed", model=route.model_id, error=str(exc))
         self._metrics.degraded.labels(reason).inc()
-        return await self._fallback.complete(request), True
+        if sent:  # the customer already reads part of the answer: end it there
+            partial = "".join(sent)
+            usage = Usage(
+                estimate_tokens(system) + estimate_tokens(partial), estimate_tokens(partial)
+            )
+            return Completion(partial, usage, model.model_id, reason, tuple(sent)), True
+        return await _stream(self._fallback, request, sink), True
 
     async def _persist(
-        self, session_id: str, text: str, answer: ChatAnswer, request_id: str
+        self,
+        session_id: str,
+        text: str,
+        answer: ChatAnswer,
+        request_id: str,
+        cancelled: bool = False,
     ) -> None:
         now = datetime.now(UTC)
         product_ids = tuple(p.id for p in answer.products)
@@ -319,7 +373,7 @@ class ChatService:
                 Turn(Role.USER, text, now, answer.language, answer.intent, (), answer.input_tokens,
                      request_id),
                 Turn(Role.ASSISTANT, answer.text, now, answer.language, answer.intent, product_ids,
-                     answer.output_tokens, request_id),
+                     answer.output_tokens, request_id, cancelled),
             ],
             now=now,
         )  # fmt: skip
@@ -354,6 +408,21 @@ class ChatService:
             )
         )
         return _with_latency(answer, latency_ms)
+
+
+async def _stream(model: ChatModel, request: ModelRequest, sink: DeltaSink) -> Completion:
+    """Run ``model`` and hand each delta to ``sink`` as it arrives."""
+    deltas: list[str] = []
+    end: StreamEnd | None = None
+    async for event in model.stream(request):
+        if isinstance(event, TextDelta):
+            deltas.append(event.text)
+            await sink(event.text)
+        else:
+            end = event
+    if end is None:
+        raise ModelError(f"{model.model_id} ended its stream without usage")
+    return Completion("".join(deltas), end.usage, model.model_id, end.stop_reason, tuple(deltas))
 
 
 def _with_latency(answer: ChatAnswer, latency_ms: int) -> ChatAnswer:

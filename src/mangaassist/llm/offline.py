@@ -6,6 +6,7 @@ every real model fails: fast, free, and never naming a series that is not in the
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import AsyncIterator, Callable
 
 import regex
@@ -48,9 +49,15 @@ class OfflineModel(ChatModel):
 
     model_id = OFFLINE_MODEL_ID
 
-    def __init__(self, policy: StorePolicy, estimate_tokens: Callable[[str], int]) -> None:
+    def __init__(
+        self,
+        policy: StorePolicy,
+        estimate_tokens: Callable[[str], int],
+        delta_delay_s: float = 0.0,
+    ) -> None:
         self._policy = policy
         self._estimate = estimate_tokens
+        self._delay = delta_delay_s
 
     def answer_text(self, request: ModelRequest) -> str:
         """The whole answer text for ``request``."""
@@ -61,7 +68,9 @@ class OfflineModel(ChatModel):
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
         text = self.answer_text(request)
-        for chunk in chunk_text(text):
+        for i, chunk in enumerate(chunk_text(text)):
+            if i and self._delay:
+                await asyncio.sleep(self._delay)  # paced like a model typing, when configured
             yield TextDelta(chunk)
         input_tokens = self._estimate(request.system) + sum(
             self._estimate(m.text) for m in request.messages

@@ -2,13 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 from fastapi import APIRouter, Request, Response
 
-from mangaassist.api.chat_schemas import AnswerWarning, ChatRequest, ChatResponse, MangaQueryRequest
+from mangaassist.api.chat_schemas import (
+    ChatRequest,
+    ChatResponse,
+    MangaQueryRequest,
+    render_answer,
+)
 from mangaassist.api.deps import ChatDep
 from mangaassist.api.errors import ApiError, request_id_of
 from mangaassist.api.language import response_language
-from mangaassist.api.messages import Language, message
+from mangaassist.api.messages import Language
 from mangaassist.api.schemas import ERROR_RESPONSES, ErrorResponse
 from mangaassist.chat.answer import ChatAnswer, ChatQuestion
 from mangaassist.chat.service import ChatService
@@ -49,12 +56,9 @@ async def _answer(
 
 
 def _response(answer: ChatAnswer) -> Response:
-    """The answer as JSON, serialized once (returning a Response skips FastAPI's re-validation
-    of a model it would otherwise validate again; the OpenAPI schema still comes from
-    ``response_model``)."""
-    language: Language = "ja" if answer.language == "ja" else "en"
-    warnings = [AnswerWarning(code=c, message=message(c, language)) for c in answer.warnings]
-    body = ChatResponse.of(answer, warnings).model_dump_json(by_alias=True)
+    """The answer as JSON, serialized once (returning a Response skips FastAPI's re-validation;
+    the OpenAPI schema still comes from ``response_model``)."""
+    body = json.dumps(render_answer(answer), ensure_ascii=False, separators=(",", ":"))
     return Response(body, media_type="application/json", headers=NO_STORE)
 
 
