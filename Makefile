@@ -39,6 +39,7 @@ bench: $(STAMP) ## Search and chat benchmarks, search quality and chat accuracy 
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.search_quality
 	$(BIN)/python -m bench.chat_eval
+	$(BIN)/python -m bench.stream
 	@if command -v wrk >/dev/null; then $(BIN)/python -m bench.chat; \
 	 else echo "skipping bench.chat: install wrk (apt-get install wrk)"; fi
 

@@ -25,9 +25,16 @@ def _free_port() -> int:
 
 
 @contextmanager
-def running_server(store_url: str, workers: int = 1) -> Iterator[str]:
+def running_server(
+    store_url: str, workers: int = 1, extra_env: dict[str, str] | None = None
+) -> Iterator[str]:
     """Serve ``store_url`` and yield the base URL once /readyz answers 200."""
-    env = {**os.environ, "MANGAASSIST_STORE_URL": store_url, "MANGAASSIST_LOG_LEVEL": "warning"}
+    env = {
+        **os.environ,
+        "MANGAASSIST_STORE_URL": store_url,
+        "MANGAASSIST_LOG_LEVEL": "warning",
+        **(extra_env or {}),
+    }
     port = _free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "mangaassist", "serve", "--port", str(port), "--workers",
@@ -35,6 +42,7 @@ def running_server(store_url: str, workers: int = 1) -> Iterator[str]:
         env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
+    running_server.pid = server.pid  # type: ignore[attr-defined]  # for memory readings
     try:
         deadline = time.monotonic() + READY_TIMEOUT_S
         while True:

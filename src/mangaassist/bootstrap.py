@@ -23,7 +23,7 @@ from mangaassist.observability.stream_metrics import StreamMetrics
 from mangaassist.settings import Settings
 from mangaassist.store.base import Store
 from mangaassist.store.sql import SqlStore
-from mangaassist.stream.authorizer import AllowAll, Authorizer
+from mangaassist.stream.authorizer import AllowAll, Authorizer, FrameLimiter, NoFrameLimit
 from mangaassist.stream.buffer import DeltaBuffer, MemoryDeltaBuffer
 from mangaassist.stream.service import StreamingChat
 from mangaassist.text.token_estimate import estimate_tokens
@@ -46,6 +46,7 @@ class Container:
     streaming: StreamingChat
     stream_metrics: StreamMetrics
     authorizer: Authorizer
+    frame_limiter: FrameLimiter
 
     async def start(self) -> None:
         """Bring the store schema up to date. Safe to run from several processes at once."""
@@ -143,6 +144,7 @@ def build(settings: Settings | None = None) -> Container:
         streaming=StreamingChat(chat, buffer, render_answer, stream_metrics),
         stream_metrics=stream_metrics,
         authorizer=AllowAll(),
+        frame_limiter=NoFrameLimit(),
         settings=settings,
         store=store,
         cache=cache,

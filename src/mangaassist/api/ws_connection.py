@@ -25,6 +25,7 @@ from mangaassist.api.messages import Language, message
 from mangaassist.chat.answer import ChatQuestion
 from mangaassist.observability.stream_metrics import StreamMetrics
 from mangaassist.store.base import Store
+from mangaassist.stream.authorizer import FrameLimiter, NoFrameLimit
 from mangaassist.stream.buffer import BufferedEvent, BufferUnavailableError, UnknownMessageError
 from mangaassist.stream.protocol import (
     Cancel,
@@ -85,12 +86,14 @@ class WsConnection:
         metrics: StreamMetrics,
         limits: ConnectionLimits,
         headers: Mapping[str, str],
+        limiter: FrameLimiter | None = None,
     ) -> None:
         self._ws = websocket
         self._streaming = streaming
         self._store = store
         self._metrics = metrics
         self._limits = limits
+        self._limiter = limiter or NoFrameLimit()
         self._language: Language = response_language(headers.get("accept-language"))
         self.connection_id = uuid.uuid4().hex
         self._outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(limits.send_queue_frames)
@@ -165,6 +168,9 @@ class WsConnection:
             self._error(exc.code, details=exc.details)
             return
         self._metrics.frames.labels(action).inc()
+        if not isinstance(data, Ping) and not self._limiter.allow(self.connection_id, action):
+            self._error("RATE_LIMITED")
+            return
         if isinstance(data, Ping):
             self._send({"type": "pong", "ts": data.ts})
         elif isinstance(data, SendMessage):

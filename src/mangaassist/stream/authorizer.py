@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Protocol
 
-__all__ = ["AllowAll", "Authorizer", "Principal"]
+__all__ = ["AllowAll", "Authorizer", "FrameLimiter", "NoFrameLimit", "Principal"]
 
 
 @dataclass(frozen=True, slots=True)
@@ -32,3 +32,16 @@ class AllowAll:
         self, headers: Mapping[str, str], query: Mapping[str, str]
     ) -> Principal | None:
         return Principal()
+
+
+class FrameLimiter(Protocol):
+    """Per-connection rate limit of client actions; False answers ``RATE_LIMITED``."""
+
+    def allow(self, connection_id: str, action: str) -> bool: ...
+
+
+class NoFrameLimit:
+    """No per-connection limit (the access-control issue plugs real limits in)."""
+
+    def allow(self, connection_id: str, action: str) -> bool:
+        return True

@@ -39,5 +39,6 @@ async def chat_socket(websocket: WebSocket) -> None:
         metrics=container.stream_metrics,
         limits=limits,
         headers=headers,
+        limiter=container.frame_limiter,
     )
     await connection.serve()
