@@ -312,3 +312,17 @@ def test_sse_rejects_bad_messages_before_streaming(streaming_server: Server) -> 
     )
     assert response.status_code == 422
     assert response.json()["error"]["message"] == "メッセージが長すぎます（最大4000文字）"
+
+
+async def test_streaming_metrics_are_exported(streaming_server: Server) -> None:
+    async with connect(ws_url(streaming_server)) as ws:
+        await hello(ws)
+        await send(ws, "sendMessage", message="こんにちは")
+        await frames_until_final(ws)
+        async with httpx.AsyncClient(base_url=streaming_server.base_url) as client:
+            text = (await client.get("/metrics")).text
+    assert "mangaassist_ws_connections" in text
+    assert 'mangaassist_ws_frames_total{action="sendMessage"}' in text
+    assert "mangaassist_stream_first_delta_seconds_count" in text
+    assert 'mangaassist_ws_closes_total{reason="idle"}' in text
+    assert 'mangaassist_stream_resumes_total{transport="websocket"}' in text
