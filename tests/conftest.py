@@ -19,6 +19,7 @@ from mangaassist.catalog.loader import BUILTIN_CATALOG, parse_catalog
 from mangaassist.domain.catalog import SeriesRecord
 from mangaassist.store.sql import SqlStore
 
+REDIS_URL = os.environ.get("MANGAASSIST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 POSTGRES_URL = os.environ.get("MANGAASSIST_TEST_POSTGRES_URL", "postgresql://127.0.0.1:5432/test")
 IN_CI = os.environ.get("CI", "").lower() == "true"
 
@@ -42,6 +43,24 @@ def _postgres_problem() -> str | None:
             return None
     except psycopg.Error as exc:
         return f"{POSTGRES_URL}: {exc}".strip()
+
+
+def redis_problem() -> str | None:
+    """Why Redis at ``REDIS_URL`` cannot be used, or None when it can."""
+    try:
+        import redis
+        from redis.backoff import NoBackoff
+        from redis.retry import Retry
+    except ImportError:
+        return "the redis package is not installed (pip install 'redis>=5')"
+    try:
+        with redis.Redis.from_url(
+            REDIS_URL, socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 0)
+        ) as client:
+            client.ping()
+    except redis.RedisError as exc:
+        return f"{REDIS_URL}: {exc}"
+    return None
 
 
 def make_record(**overrides: Any) -> SeriesRecord:

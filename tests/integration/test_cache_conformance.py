@@ -7,7 +7,6 @@ cleared afterwards. Without Redis they skip locally and fail under ``CI=true``.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import time
 import unicodedata
@@ -20,9 +19,7 @@ import pytest
 from mangaassist.cache.base import CacheUnavailableError, ResponseCache
 from mangaassist.cache.memory import MemoryResponseCache
 from mangaassist.cache.redis import RedisResponseCache
-from tests.conftest import require_service
-
-REDIS_URL = os.environ.get("MANGAASSIST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.conftest import REDIS_URL, redis_problem, require_service
 
 #: Short enough to keep the suite fast on real Redis, long enough to read an entry before it goes.
 SHORT_TTL_S = 0.2
@@ -44,23 +41,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-def _redis_problem() -> str | None:
-    try:
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-    except ImportError:
-        return "the redis package is not installed (pip install 'redis>=5')"
-    try:
-        with redis.Redis.from_url(
-            REDIS_URL, socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 0)
-        ) as client:
-            client.ping()
-    except redis.RedisError as exc:
-        return f"{REDIS_URL}: {exc}"
-    return None
 
 
 async def _eventually_missing(cache: ResponseCache, key: str, within_s: float = 2.0) -> bool:
@@ -95,7 +75,7 @@ def memory_elapse(clock: FakeClock) -> Elapse:
 @pytest.fixture
 async def redis_caches() -> AsyncIterator[RedisCacheFactory]:
     """Caches on this test's namespace plus a suffix (same suffix, same shared namespace)."""
-    require_service("Redis", _redis_problem)
+    require_service("Redis", redis_problem)
     base = f"mangaassist:test:{uuid.uuid4().hex[:12]}"
     made: list[RedisResponseCache] = []
 

@@ -16,8 +16,7 @@ from mangaassist.bootstrap import Container, build
 from mangaassist.catalog.loader import BUILTIN_CATALOG, parse_catalog
 from mangaassist.llm.base import ChatModel, ModelRequest, StreamEnd, StreamEvent, TextDelta, Usage
 from mangaassist.settings import Settings
-from tests.conftest import require_service
-from tests.integration.test_cache_conformance import REDIS_URL, _redis_problem
+from tests.conftest import REDIS_URL, redis_problem, require_service
 
 
 async def _client(container: Container) -> AsyncIterator[httpx.AsyncClient]:
@@ -309,7 +308,7 @@ async def test_events_and_metrics(client: httpx.AsyncClient, container: Containe
 
 async def test_stock_change_in_one_process_reaches_the_cache_of_another(tmp_path: Path) -> None:
     # Given two API processes sharing the store and a Redis cache
-    require_service("Redis", _redis_problem)
+    require_service("Redis", redis_problem)
     namespace = f"mangaassist-test:{uuid.uuid4().hex}"
     settings = _settings(tmp_path, cache_url=REDIS_URL, cache_namespace=namespace)
     api, loader = build(settings), build(settings)

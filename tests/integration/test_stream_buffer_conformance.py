@@ -8,7 +8,6 @@ and fail under ``CI=true``.
 from __future__ import annotations
 
 import asyncio
-import os
 import socket
 import time
 import uuid
@@ -28,9 +27,7 @@ from mangaassist.stream.buffer import (
     UnknownMessageError,
 )
 from mangaassist.stream.redis_buffer import RedisDeltaBuffer
-from tests.conftest import require_service
-
-REDIS_URL = os.environ.get("MANGAASSIST_TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
+from tests.conftest import REDIS_URL, redis_problem, require_service
 
 #: Short enough to keep the suite fast on real Redis, long enough to act within it.
 SHORT_WINDOW_S = 0.3
@@ -55,23 +52,6 @@ class FakeClock:
 
     def advance(self, seconds: float) -> None:
         self.now += seconds
-
-
-def _redis_problem() -> str | None:
-    try:
-        import redis
-        from redis.backoff import NoBackoff
-        from redis.retry import Retry
-    except ImportError:
-        return "the redis package is not installed (pip install 'redis>=5')"
-    try:
-        with redis.Redis.from_url(
-            REDIS_URL, socket_connect_timeout=1, socket_timeout=1, retry=Retry(NoBackoff(), 0)
-        ) as client:
-            client.ping()
-    except redis.RedisError as exc:
-        return f"{REDIS_URL}: {exc}"
-    return None
 
 
 def _message_id() -> str:
@@ -125,7 +105,7 @@ async def memory_buffers(clock: FakeClock) -> AsyncIterator[BufferFactory]:
 @pytest.fixture
 async def redis_buffers() -> AsyncIterator[RedisBufferFactory]:
     """Buffers on this test's private namespace: several stand for several API processes."""
-    require_service("Redis", _redis_problem)
+    require_service("Redis", redis_problem)
     from redis.asyncio import Redis
 
     namespace = f"mangaassist:test:stream:{uuid.uuid4().hex[:12]}"

@@ -10,13 +10,12 @@ from mangaassist.bootstrap import build
 from mangaassist.catalog.loader import BUILTIN_CATALOG, parse_catalog
 from mangaassist.chat.answer import ChatQuestion
 from mangaassist.settings import Settings
-from tests.conftest import require_service
-from tests.integration.test_cache_conformance import REDIS_URL, _redis_problem
+from tests.conftest import REDIS_URL, redis_problem, require_service
 
 
 async def test_a_message_started_on_one_process_resumes_on_another(tmp_path: Path) -> None:
     # Given two API processes sharing the store and Redis, answers paced like a model
-    require_service("Redis", _redis_problem)
+    require_service("Redis", redis_problem)
     settings = Settings(
         store_url=f"sqlite:///{tmp_path / 'stream.db'}",
         cache_url=REDIS_URL,

@@ -21,12 +21,12 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
-from urllib.parse import urlsplit, urlunsplit
 
 from mangaassist.cache.base import CacheUnavailableError, ResponseCache
+from mangaassist.redis_support import UNREACHABLE, redis_client, without_credentials
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    pass
 
 __all__ = ["DEFAULT_NAMESPACE", "REDIS_TIMEOUT_S", "RedisResponseCache"]
 
@@ -115,28 +115,12 @@ class RedisResponseCache(ResponseCache):
         namespace: str = DEFAULT_NAMESPACE,
         timeout_s: float = REDIS_TIMEOUT_S,
     ) -> None:
-        try:
-            from redis.asyncio import Redis
-            from redis.asyncio.retry import Retry
-            from redis.backoff import NoBackoff
-            from redis.exceptions import ConnectionError, TimeoutError
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "RedisResponseCache needs the redis package: pip install 'redis>=5'"
-            ) from exc
         if not namespace:
             raise ValueError("namespace must not be empty")
         self.namespace = namespace
-        self._where = _without_credentials(url)
-        self._unreachable = (ConnectionError, TimeoutError)
-        # One immediate retry replaces a pooled connection the server closed while idle; backing
-        # off longer would only spend the caller's deadline.
-        self._client: Redis = Redis.from_url(
-            url,
-            socket_connect_timeout=timeout_s,
-            socket_timeout=timeout_s,
-            retry=Retry(NoBackoff(), retries=1),
-        )
+        self._where = without_credentials(url)
+        self._unreachable = UNREACHABLE()
+        self._client = redis_client(url, timeout_s=timeout_s)
         self._entry_prefix = f"{namespace}:entry:"
         self._product_prefix = f"{namespace}:product:"
         self._put_script = self._client.register_script(_PUT)
@@ -212,13 +196,3 @@ def _digest(key: str) -> str:
 def _glob_escape(text: str) -> str:
     """Escape the characters SCAN MATCH treats as a pattern, so a namespace matches itself only."""
     return re.sub(r"([*?\[\]\\])", r"\\\1", text)
-
-
-def _without_credentials(url: str) -> str:
-    """The URL with any user and password removed, for error messages and logs."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))

@@ -22,8 +22,8 @@ import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, cast
-from urllib.parse import urlsplit, urlunsplit
 
+from mangaassist.redis_support import UNREACHABLE, redis_client, without_credentials
 from mangaassist.stream.buffer import (
     DEFAULT_MAX_BYTES_PER_MESSAGE,
     DEFAULT_MAX_EVENTS_PER_MESSAGE,
@@ -39,7 +39,7 @@ from mangaassist.stream.buffer import (
 )
 
 if TYPE_CHECKING:
-    from redis.asyncio import Redis
+    pass
 
 __all__ = ["DEFAULT_NAMESPACE", "FOLLOW_BLOCK_S", "REDIS_TIMEOUT_S", "RedisDeltaBuffer"]
 
@@ -120,15 +120,6 @@ class RedisDeltaBuffer(DeltaBuffer):
         max_bytes_per_message: int = DEFAULT_MAX_BYTES_PER_MESSAGE,
         timeout_s: float = REDIS_TIMEOUT_S,
     ) -> None:
-        try:
-            from redis.asyncio import Redis
-            from redis.asyncio.retry import Retry
-            from redis.backoff import NoBackoff
-            from redis.exceptions import ConnectionError, TimeoutError
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "RedisDeltaBuffer needs the redis package: pip install 'redis>=5'"
-            ) from exc
         super().__init__(
             window_s=window_s,
             max_events_per_message=max_events_per_message,
@@ -137,22 +128,14 @@ class RedisDeltaBuffer(DeltaBuffer):
         if not namespace:
             raise ValueError("namespace must not be empty")
         self.namespace = namespace
-        self._where = _without_credentials(url)
-        self._unreachable = (ConnectionError, TimeoutError)
+        self._where = without_credentials(url)
+        self._unreachable = UNREACHABLE()
         self._window_ms = max(1, round(window_s * 1000))
-
-        def connect(socket_timeout_s: float) -> Redis:
-            # One immediate retry replaces a pooled connection the server closed while idle.
-            return Redis.from_url(
-                url,
-                socket_connect_timeout=timeout_s,
-                socket_timeout=socket_timeout_s,
-                retry=Retry(NoBackoff(), retries=1),
-            )
-
-        self._client = connect(timeout_s)
+        self._client = redis_client(url, timeout_s=timeout_s)
         # Blocking reads get their own pool, whose socket timeout outlasts the longest block.
-        self._reader = connect(timeout_s + FOLLOW_BLOCK_S)
+        self._reader = redis_client(
+            url, timeout_s=timeout_s, socket_timeout_s=timeout_s + FOLLOW_BLOCK_S
+        )
         self._open_script = self._client.register_script(_OPEN)
         self._append_script = self._client.register_script(_APPEND)
         self._alias_script = self._client.register_script(_ALIAS)
@@ -265,13 +248,3 @@ def _events(entries: Sequence[tuple[bytes, dict[bytes, bytes]]]) -> list[StoredE
 def _digest(text: str) -> str:
     """A fixed-length, ASCII key part for any id, however long or non-ASCII."""
     return hashlib.sha256(text.encode("utf-8", "surrogatepass")).hexdigest()
-
-
-def _without_credentials(url: str) -> str:
-    """The URL with any user and password removed, for error messages and logs."""
-    parts = urlsplit(url)
-    host = parts.hostname or ""
-    if ":" in host:  # IPv6
-        host = f"[{host}]"
-    netloc = f"{host}:{parts.port}" if parts.port else host
-    return urlunsplit(parts._replace(netloc=netloc))
