@@ -6,12 +6,13 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from mangaassist import __version__
 from mangaassist.api.errors import install_error_handlers
 from mangaassist.api.middleware.body_limit import BodyLimitMiddleware
 from mangaassist.api.middleware.request_context import RequestContextMiddleware
-from mangaassist.api.routes import catalog, chat, health, recommend, sessions, stream, ws
+from mangaassist.api.routes import catalog, chat, health, recommend, sessions, stream, web, ws
 from mangaassist.bootstrap import Container, build
 from mangaassist.observability.logging import configure_logging
 from mangaassist.settings import Settings
@@ -52,6 +53,8 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(sessions.router)
     app.include_router(stream.router)
     app.include_router(ws.router)
+    app.include_router(web.router)
+    app.mount("/static", StaticFiles(directory=web.WEB_DIR), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware, metrics=container.metrics)  # outermost
     return app
