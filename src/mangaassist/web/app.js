@@ -335,7 +335,7 @@ const connection = {
   neverOpened: 0,
   timer: null,
   pingTimer: null,
-  pongTimer: null,
+  pongTimer: null, // set while a ping waits for its pong
   paused: false,
 
   url() {
@@ -411,18 +411,36 @@ const connection = {
     this.stopPings();
     this.pingTimer = setInterval(() => {
       if (!this.send("ping", { ts: Date.now() })) return;
-      clearTimeout(this.pongTimer);
-      this.pongTimer = setTimeout(() => this.ws && this.ws.close(), config.pongTimeoutMs);
+      // One deadline per unanswered ping: a later ping must not push it back.
+      if (this.pongTimer === null) {
+        this.pongTimer = setTimeout(() => this.lost(), config.pongTimeoutMs);
+      }
     }, config.pingIntervalMs);
   },
 
   pong() {
     clearTimeout(this.pongTimer);
+    this.pongTimer = null;
   },
 
   stopPings() {
     clearInterval(this.pingTimer);
     clearTimeout(this.pongTimer);
+    this.pongTimer = null;
+  },
+
+  lost() {
+    // No pong: the line is dead (a tunnel, a NAT that dropped us). Do not wait for the close
+    // handshake, which a dead network delays until it comes back: reconnect now. Late frames
+    // of the old socket are harmless, deltas are deduplicated by seq.
+    const ws = this.ws;
+    this.ws = null;
+    this.stopPings();
+    if (ws) {
+      ws.onclose = null;
+      ws.close();
+    }
+    if (!this.paused) this.scheduleReconnect();
   },
 
   pause() {
