@@ -1,0 +1,1 @@
+"""Durable queues with SQS semantics: the port and its backends."""
