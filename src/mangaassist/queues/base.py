@@ -48,6 +48,7 @@ MAX_VISIBILITY_S = 43_200.0  # longest visibility timeout (12 hours)
 DEDUP_WINDOW_S = 300.0  # FIFO deduplication window (5 minutes)
 MAX_ID_LENGTH = 128  # message group ids, deduplication ids, batch entry ids
 DEFAULT_MAX_MESSAGE_BYTES = 262_144  # 256 KiB (SQS now allows 1 MiB; a queue setting)
+MAX_BATCH_BYTES = 1_048_576  # all entries of one send_batch together
 
 
 class QueueError(Exception):
@@ -237,10 +238,8 @@ class QueueBackend(ABC):
         if len(set(ids)) != len(ids):
             raise InvalidParameterError("batch entry ids must be distinct")
         total = sum(len(entry.body.encode()) for entry in entries)
-        if total > config.max_message_bytes:
-            raise MessageTooLargeError(
-                f"the batch is {total} bytes; at most {config.max_message_bytes} in all"
-            )
+        if total > MAX_BATCH_BYTES:  # a too-large single entry fails alone, below
+            raise MessageTooLargeError(f"the batch is {total} bytes; at most {MAX_BATCH_BYTES}")
         results: list[BatchResult | None] = []
         valid: list[tuple[int, BatchEntry]] = []
         for position, entry in enumerate(entries):
@@ -352,6 +351,8 @@ class QueueBackend(ABC):
 
     async def redrive(self, dead_letter: str, *, to: str, max_messages: int | None = None) -> int:
         """Move messages from a dead-letter queue back to ``to``; return how many moved."""
+        if max_messages is not None and max_messages < 1:
+            raise InvalidParameterError("max messages must be at least 1")
         source = await self.config(dead_letter)
         target = await self.config(to)
         if source.fifo != target.fifo:

@@ -1,0 +1,275 @@
+"""The worker: runs jobs from queues, concurrently, never losing one and never hiding a failure.
+
+A job is a JSON message ``{"kind": ..., "id": ..., "payload": {...}}``. Handlers are registered
+by kind with a timeout. The messages of one receive run concurrently; while a job runs, a
+heartbeat keeps extending its visibility, so a long job is not handed to a second worker. The
+outcome decides what happens to the message:
+
+- success: deleted;
+- ``TransientError`` / ``ThrottledError`` (and a timeout): left in the queue and hidden for a
+  backoff with jitter, so it is retried later (after ``max_receive_count`` tries the queue's
+  redrive policy moves it to the dead-letter queue);
+- ``PermanentError`` (and a message that is not a job, or names no known kind): sent straight to
+  the dead-letter queue with the reason, then deleted.
+
+``stop()`` (SIGTERM) drains: no more receives, in-flight jobs finish, then ``run`` returns.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import random
+import time
+from collections.abc import Awaitable, Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import structlog
+
+from mangaassist.queues.base import QueueBackend, QueueError, ReceivedMessage
+
+__all__ = [
+    "FailureClass",
+    "Job",
+    "JobRegistry",
+    "PermanentError",
+    "ThrottledError",
+    "TransientError",
+    "Worker",
+    "job_body",
+]
+
+log = structlog.get_logger("mangaassist.worker")
+
+#: Retry backoff of transient failures: base * 2^(receive count - 1), capped, with full jitter.
+RETRY_BASE_S = 2.0
+RETRY_MAX_S = 300.0
+
+
+class TransientError(Exception):
+    """Worth retrying as it is (a network blip, a locked row)."""
+
+
+class ThrottledError(TransientError):
+    """A dependency asked us to slow down: retried later, with backoff."""
+
+
+class PermanentError(Exception):
+    """Retrying cannot help (bad input, a deleted product): straight to the dead-letter queue."""
+
+
+class FailureClass:
+    """How a failure is classified in logs, metrics and the dead-letter attributes."""
+
+    TRANSIENT = "transient"
+    THROTTLED = "throttled"
+    PERMANENT = "permanent"
+    TIMEOUT = "timeout"
+
+
+@dataclass(frozen=True, slots=True)
+class Job:
+    """A job as a handler sees it."""
+
+    kind: str
+    id: str
+    payload: Mapping[str, Any]
+    receive_count: int
+    queue: str
+
+
+Handler = Callable[[Job], Awaitable[None]]
+
+
+@dataclass(frozen=True, slots=True)
+class _Registration:
+    handler: Handler
+    timeout_s: float
+
+
+@dataclass
+class JobRegistry:
+    """Handlers by job kind."""
+
+    _handlers: dict[str, _Registration] = field(default_factory=dict)
+
+    def register(self, kind: str, handler: Handler, *, timeout_s: float = 60.0) -> None:
+        """Run ``handler`` for jobs of ``kind``, failing them as timeouts after ``timeout_s``."""
+        self._handlers[kind] = _Registration(handler, timeout_s)
+
+    def get(self, kind: str) -> _Registration | None:
+        """The registration of a kind, if any."""
+        return self._handlers.get(kind)
+
+
+def job_body(kind: str, job_id: str, payload: Mapping[str, Any]) -> str:
+    """The message body of a job."""
+    return json.dumps({"kind": kind, "id": job_id, "payload": dict(payload)}, ensure_ascii=False)
+
+
+@dataclass
+class WorkerStats:
+    """What a worker did, for tests, logs and metrics."""
+
+    succeeded: int = 0
+    retried: int = 0
+    dead_lettered: int = 0
+
+
+class Worker:
+    """Receives from ``queues`` in turn and runs up to ``concurrency`` jobs at a time."""
+
+    def __init__(
+        self,
+        backend: QueueBackend,
+        registry: JobRegistry,
+        queues: Sequence[str],
+        *,
+        concurrency: int = 10,
+        wait_s: float = 1.0,
+        retry_base_s: float = RETRY_BASE_S,
+        on_outcome: Callable[[str, str, str], None] | None = None,
+    ) -> None:
+        self._backend = backend
+        self._registry = registry
+        self._queues = list(queues)
+        self._concurrency = max(1, concurrency)
+        self._wait_s = wait_s
+        self._retry_base_s = retry_base_s
+        self._on_outcome = on_outcome
+        self._stopping = asyncio.Event()
+        self._running: set[asyncio.Task[None]] = set()
+        self.stats = WorkerStats()
+
+    def stop(self) -> None:
+        """Drain: receive nothing more; ``run`` returns once in-flight jobs finish."""
+        self._stopping.set()
+
+    async def run(self) -> None:
+        """Work until ``stop()``."""
+        turn = 0
+        while not self._stopping.is_set():
+            room = self._concurrency - len(self._running)
+            if room <= 0:
+                await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
+                continue
+            queue = self._queues[turn % len(self._queues)]
+            turn += 1
+            try:
+                messages = await self._backend.receive(
+                    queue, max_messages=min(10, room), wait_s=self._wait_s
+                )
+            except QueueError:
+                log.exception("receive_failed", queue=queue)
+                await asyncio.sleep(1)
+                continue
+            for message in messages:  # concurrently, never one after another
+                task = asyncio.create_task(self._process(queue, message))
+                self._running.add(task)
+                task.add_done_callback(self._running.discard)
+        if self._running:
+            await asyncio.gather(*self._running, return_exceptions=True)
+
+    async def _process(self, queue: str, message: ReceivedMessage) -> None:
+        config = await self._backend.config(queue)
+        try:
+            job = self._parse(queue, message)
+        except PermanentError as exc:
+            await self._dead_letter(queue, message, FailureClass.PERMANENT, str(exc), "?")
+            return
+        registration = self._registry.get(job.kind)
+        if registration is None:
+            reason = f"no handler for job kind {job.kind!r}"
+            await self._dead_letter(queue, message, FailureClass.PERMANENT, reason, job.kind)
+            return
+        heartbeat = asyncio.create_task(
+            self._heartbeat(queue, message, config.visibility_timeout_s)
+        )
+        started = time.perf_counter()
+        try:
+            async with asyncio.timeout(registration.timeout_s):
+                await registration.handler(job)
+        except PermanentError as exc:
+            await self._dead_letter(queue, message, FailureClass.PERMANENT, str(exc), job.kind)
+        except TimeoutError:
+            await self._retry(queue, message, FailureClass.TIMEOUT, job.kind)
+        except ThrottledError:
+            await self._retry(queue, message, FailureClass.THROTTLED, job.kind)
+        except TransientError as exc:
+            log.warning("job_retried", kind=job.kind, job_id=job.id, queue=queue, error=str(exc))
+            await self._retry(queue, message, FailureClass.TRANSIENT, job.kind)
+        except Exception:  # transient by default: an unexpected error deserves another try
+            log.exception("job_failed", kind=job.kind, job_id=job.id, queue=queue)
+            await self._retry(queue, message, FailureClass.TRANSIENT, job.kind)
+        else:
+            await self._backend.delete(queue, message.receipt_handle)
+            self.stats.succeeded += 1
+            self._outcome(job.kind, "succeeded", "")
+            log.debug("job_done", kind=job.kind, ms=round((time.perf_counter() - started) * 1e3))
+        finally:
+            heartbeat.cancel()
+
+    @staticmethod
+    def _parse(queue: str, message: ReceivedMessage) -> Job:
+        try:
+            data = json.loads(message.body)
+            return Job(
+                kind=str(data["kind"]),
+                id=str(data.get("id", message.message_id)),
+                payload=dict(data.get("payload", {})),
+                receive_count=message.receive_count,
+                queue=queue,
+            )
+        except (ValueError, KeyError, TypeError) as exc:
+            raise PermanentError(f"not a job message: {exc}") from None
+
+    async def _heartbeat(self, queue: str, message: ReceivedMessage, visibility_s: float) -> None:
+        """Keep extending visibility while the job runs (every third of the timeout)."""
+        interval = max(0.5, visibility_s / 3)
+        while True:
+            await asyncio.sleep(interval)
+            try:
+                await self._backend.change_visibility(queue, message.receipt_handle, visibility_s)
+            except QueueError:
+                log.warning("heartbeat_failed", queue=queue, message_id=message.message_id)
+                return
+
+    async def _retry(self, queue: str, message: ReceivedMessage, failure: str, kind: str) -> None:
+        ceiling = min(RETRY_MAX_S, self._retry_base_s * 2 ** (message.receive_count - 1))
+        delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not security
+        with contextlib.suppress(QueueError):  # already visible again: retried anyway
+            await self._backend.change_visibility(queue, message.receipt_handle, delay)
+        self.stats.retried += 1
+        self._outcome(kind, "retried", failure)
+
+    async def _dead_letter(
+        self, queue: str, message: ReceivedMessage, failure: str, reason: str, kind: str
+    ) -> None:
+        config = await self._backend.config(queue)
+        if config.redrive is None:  # nowhere to park it: leave it for the retention period
+            log.error("permanent_failure_without_dlq", queue=queue, reason=reason)
+            await self._retry(queue, message, failure, kind)
+            return
+        dlq = await self._backend.config(config.redrive.dead_letter)
+        attributes = {
+            **message.attributes,
+            "dlq.source": queue,
+            "dlq.failure": failure,
+            "dlq.reason": reason[:1000],
+            "dlq.kind": kind,
+        }
+        group = message.group_id if dlq.fifo else None
+        dedup = f"{message.message_id}-dead" if dlq.fifo else None
+        await self._backend.send(
+            dlq.name, message.body, group_id=group or ("dead" if dlq.fifo else None),
+            dedup_id=dedup, attributes=attributes,
+        )  # fmt: skip
+        await self._backend.delete(queue, message.receipt_handle)
+        self.stats.dead_lettered += 1
+        self._outcome(kind, "dead_lettered", failure)
+
+    def _outcome(self, kind: str, outcome: str, failure: str) -> None:
+        if self._on_outcome is not None:
+            self._on_outcome(kind, outcome, failure)
