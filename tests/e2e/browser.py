@@ -14,15 +14,15 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from types import TracebackType
 from typing import Any
 
-import httpx
 from playwright.sync_api import BrowserContext, Locator, Page, expect, sync_playwright
+
+from tests.e2e.conftest import Server, wait_until_healthy
 
 __all__ = [
     "CHROMIUM",
@@ -191,17 +191,7 @@ class RestartableServer:
                 stdout=log,
                 stderr=subprocess.STDOUT,
             )
-        deadline = time.monotonic() + timeout_s
-        while time.monotonic() < deadline:
-            if self._process.poll() is not None:
-                raise RuntimeError(f"server exited early:\n{self.logs()}")
-            try:
-                if httpx.get(f"{self.base_url}/healthz", timeout=1.0).status_code == 200:
-                    return
-            except httpx.TransportError:
-                pass
-            time.sleep(0.1)
-        raise RuntimeError(f"server not healthy after {timeout_s}s:\n{self.logs()}")
+        wait_until_healthy(Server(self.base_url, self._process, self.log_path), timeout_s)
 
     def stop(self) -> None:
         """SIGTERM, as a deploy does; killed when it takes longer than 15 s."""

@@ -37,7 +37,8 @@ def _free_port() -> int:
         return int(sock.getsockname()[1])
 
 
-def _wait_until_healthy(server: Server, timeout_s: float = 30.0) -> None:
+def wait_until_healthy(server: Server, timeout_s: float = 30.0) -> None:
+    """Return once ``/healthz`` answers 200; raise with the server's log if it never does."""
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.process.poll() is not None:
@@ -80,7 +81,7 @@ def start_server(
         )
     running = Server(f"http://127.0.0.1:{port}", process, log_path)
     try:
-        _wait_until_healthy(running)
+        wait_until_healthy(running)
         yield running
     finally:
         process.send_signal(signal.SIGTERM)
