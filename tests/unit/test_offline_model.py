@@ -411,7 +411,7 @@ def test_clarifying_question_names_no_series(language: str, curated: list[Series
 
     text = ja(plan) if language == "ja" else en(plan)
 
-    assert view.series_named_in(text) == []
+    assert view.names_in(text)[0] == []
 
 
 def test_without_grounding_the_model_asks_in_english() -> None:

@@ -63,13 +63,17 @@ class CatalogView:
         self.author_english = english
         self.authors = NameMatcher(names)
 
-    def series_named_in(self, text: str) -> list[SeriesRecord]:
-        """Series whose title, alias, reading or romaji occurs in ``text``, in text order."""
-        seen: dict[str, SeriesRecord] = {}
-        for match in self.titles.find(text):
-            seen.setdefault(match.owner, self.by_id[match.owner])
-        return list(seen.values())
+    def names_in(self, text: str) -> tuple[list[SeriesRecord], list[str]]:
+        """Series and (canonical Japanese) author names that occur in ``text``, in text order.
 
-    def authors_named_in(self, text: str) -> list[str]:
-        """Canonical (Japanese) names of catalog authors that occur in ``text``."""
-        return list(dict.fromkeys(m.owner for m in self.authors.find(text)))
+        An author name inside a title belongs to the title: "ONE PIECE" names the series, not
+        the author ONE.
+        """
+        title_matches = self.titles.find(text)
+        author_matches = [
+            m
+            for m in self.authors.find(text)
+            if all(m.end <= t.start or m.start >= t.end for t in title_matches)
+        ]
+        series = list({m.owner: self.by_id[m.owner] for m in title_matches}.values())
+        return series, list(dict.fromkeys(m.owner for m in author_matches))

@@ -56,25 +56,12 @@ class ConversationContext:
         return cls(focus, tuple(dict.fromkeys(shown)), last_request)
 
 
-def _names(view: CatalogView, message: str) -> tuple[list[SeriesRecord], list[str]]:
-    """Series and authors named in the message; an author name inside a title is the title's."""
-    title_matches = view.titles.find(message)
-    author_matches = [
-        m
-        for m in view.authors.find(message)
-        if all(m.end <= t.start or m.start >= t.end for t in title_matches)
-    ]
-    series = list({m.owner: view.by_id[m.owner] for m in title_matches}.values())
-    authors = list(dict.fromkeys(m.owner for m in author_matches))
-    return series, authors
-
-
 def plan_message(
     message: str, language: str, view: CatalogView, context: ConversationContext
 ) -> Plan:
     """Decide what to answer; every series the plan names comes from ``view``."""
     folded = fold(message)
-    series, authors = _names(view, message)
+    series, authors = view.names_in(message)
     reading = classify(
         folded,
         titles=len(series),
@@ -135,7 +122,7 @@ def _recommendation(
         if context.last_recommend_request and not (genre or tag):
             earlier = fold(context.last_recommend_request)
             genre, tag = find_genre(earlier), find_tag(earlier)
-            earlier_series, _ = _names(view, context.last_recommend_request)
+            earlier_series, _ = view.names_in(context.last_recommend_request)
             similar_to = earlier_series[0] if earlier_series else None
             exclude = (*exclude, *(s.id for s in earlier_series))
     products = recommend(
