@@ -9,12 +9,12 @@ SIGKILL it after ``done`` while it still holds the queues open, like a worker th
 from __future__ import annotations
 
 import asyncio
+import importlib
 import sys
 from collections.abc import Sequence
 from pathlib import Path
 
 from mangaassist.queues.base import QueueBackend
-from mangaassist.queues.sqlite import SqliteQueue
 
 __all__ = ["Child", "FakeClock", "open_backend"]
 
@@ -37,13 +37,12 @@ class FakeClock:
 
 
 def open_backend(spec: Sequence[str]) -> QueueBackend:
-    """The backend a child process uses: ``sqlite PATH NOW`` (a clock stopped at NOW)."""
+    """The backend a child process uses: ``NAME ARGS...``, opened by
+    ``tests.integration.queue_backends.NAME.open_child(ARGS)``."""
     name, *args = spec
-    if name == "sqlite":
-        path, now = args
-        stopped = float(now)
-        return SqliteQueue(path, clock=lambda: stopped)
-    raise ValueError(f"no child process support for the {name!r} queue backend")
+    module = importlib.import_module(f"tests.integration.queue_backends.{name}")
+    backend: QueueBackend = module.open_child(args)
+    return backend
 
 
 async def _run(backend: QueueBackend, command: Sequence[str]) -> list[str]:

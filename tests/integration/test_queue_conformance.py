@@ -10,8 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import pytest
@@ -27,12 +26,18 @@ from mangaassist.queues.base import (
     ReceiptHandleInvalidError,
     RedrivePolicy,
 )
-from mangaassist.queues.sqlite import SqliteQueue
-from tests.integration.queue_fixtures import Child, FakeClock
+from tests.integration.queue_backends import ChildSpec, Clients, Elapse
+from tests.integration.queue_backends.sqlite import (  # noqa: F401 - fixtures
+    clock,
+    sqlite_child_spec,
+    sqlite_clients,
+    sqlite_elapse,
+    sqlite_path,
+    sqlite_queue,
+)
+from tests.integration.queue_fixtures import Child
 
-#: Backends the suite runs on. Each name needs fixtures ``<name>_queue`` (a client),
-#: ``<name>_clients`` (more clients on the same queues, as other processes would have),
-#: ``<name>_elapse`` (let time pass) and ``<name>_child_spec`` (how a child process opens it).
+#: Backends the suite runs on; each has a fixture module in ``queue_backends``.
 QUEUE_BACKENDS = ["sqlite"]
 
 #: Short, whole seconds (SQS counts in seconds), so a backend on a real clock stays quick.
@@ -44,52 +49,8 @@ LONG_WAIT_S = 5.0
 
 pytestmark = pytest.mark.timeout(20)
 
-Elapse = Callable[[float], Awaitable[None]]
-Clients = Callable[[], QueueBackend]
-ChildSpec = Callable[[], list[str]]
 
 # -- fixtures ----------------------------------------------------------------------------------
-
-
-@pytest.fixture
-def clock() -> FakeClock:
-    return FakeClock()
-
-
-@pytest.fixture
-def sqlite_path(tmp_path: Path) -> Path:
-    return tmp_path / "var" / "queues.db"
-
-
-@pytest.fixture
-async def sqlite_clients(sqlite_path: Path, clock: FakeClock) -> AsyncIterator[Clients]:
-    made: list[SqliteQueue] = []
-
-    def make() -> QueueBackend:
-        made.append(SqliteQueue(f"sqlite:///{sqlite_path}", clock=clock))
-        return made[-1]
-
-    yield make
-    for queue in made:
-        await queue.close()
-
-
-@pytest.fixture
-def sqlite_queue(sqlite_clients: Clients) -> QueueBackend:
-    return sqlite_clients()
-
-
-@pytest.fixture
-def sqlite_elapse(clock: FakeClock) -> Elapse:
-    async def elapse(seconds: float) -> None:
-        clock.advance(seconds)
-
-    return elapse
-
-
-@pytest.fixture
-def sqlite_child_spec(sqlite_path: Path, clock: FakeClock) -> ChildSpec:
-    return lambda: ["sqlite", str(sqlite_path), repr(clock.now)]
 
 
 @pytest.fixture(params=QUEUE_BACKENDS)

@@ -1,0 +1,21 @@
+"""Opens the queue backend a URL names (``MANGAASSIST_QUEUES_URL``)."""
+
+from __future__ import annotations
+
+from mangaassist.queues.base import QueueBackend
+
+__all__ = ["open_queues"]
+
+
+def open_queues(url: str) -> QueueBackend:
+    """``sqlite:///path`` (default; one file shared by every process), ``redis://host:6379/0``
+    (Redis Streams) or ``sqs://region`` / ``sqs://host:port`` (Amazon SQS or a compatible
+    server)."""
+    if url.startswith("sqlite:"):
+        from mangaassist.queues.sqlite import SqliteQueue
+
+        return SqliteQueue(url)
+    raise ValueError(
+        f"unsupported MANGAASSIST_QUEUES_URL {url!r}: use sqlite:///path, redis://host:port/db "
+        "or sqs://region"
+    )
