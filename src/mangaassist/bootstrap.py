@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import timedelta
+from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
@@ -19,10 +20,16 @@ from mangaassist.llm.base import ChatModel
 from mangaassist.llm.offline import OFFLINE_MODEL_ID, OfflineModel
 from mangaassist.observability.chat_metrics import ChatMetrics
 from mangaassist.observability.metrics import HttpMetrics
+from mangaassist.observability.queue_metrics import QueueMetrics
 from mangaassist.observability.stream_metrics import StreamMetrics
+from mangaassist.queues.base import QueueBackend, QueueConfig
+from mangaassist.queues.factory import open_queues
+from mangaassist.queues.topology import ensure_topology, load_topology
+from mangaassist.queues.worker import JobRegistry, Worker
 from mangaassist.settings import Settings
 from mangaassist.store.base import Store
 from mangaassist.store.sql import SqlStore
+from mangaassist.store.urls import async_url, sqlite_path
 from mangaassist.stream.authorizer import AllowAll, Authorizer, FrameLimiter, NoFrameLimit
 from mangaassist.stream.buffer import DeltaBuffer, MemoryDeltaBuffer
 from mangaassist.stream.service import StreamingChat
@@ -47,16 +54,39 @@ class Container:
     stream_metrics: StreamMetrics
     authorizer: Authorizer
     frame_limiter: FrameLimiter
+    queues: QueueBackend
+    topology: tuple[QueueConfig, ...]
+    jobs: JobRegistry
+    queue_metrics: QueueMetrics
 
     async def start(self) -> None:
-        """Bring the store schema up to date. Safe to run from several processes at once."""
+        """Bring the store schema and the queues up to date. Safe from several processes."""
         await self.store.migrate()
+        await ensure_topology(self.queues, self.topology)
+
+    def worker_queues(self) -> list[str]:
+        """The queues a worker takes jobs from: the setting, else every non-DLQ queue."""
+        if self.settings.worker_queues:
+            return list(self.settings.worker_queues)
+        dead_letters = {q.redrive.dead_letter for q in self.topology if q.redrive is not None}
+        return [q.name for q in self.topology if q.name not in dead_letters]
+
+    def worker(self, queues: list[str] | None = None, concurrency: int | None = None) -> Worker:
+        """A worker running this container's job handlers."""
+        return Worker(
+            self.queues,
+            self.jobs,
+            queues or self.worker_queues(),
+            concurrency=concurrency or self.settings.worker_concurrency,
+            on_outcome=self.queue_metrics.job_outcome,
+        )
 
     async def close(self) -> None:
         """Release connections and wait for background work."""
         await self.catalog.close()
         await self.buffer.close()
         await self.cache.close()
+        await self.queues.close()
         await self.store.close()
 
 
@@ -85,6 +115,16 @@ def build_buffer(settings: Settings) -> DeltaBuffer:
             window_s=settings.stream_resume_window_s,
         )
     return MemoryDeltaBuffer(window_s=settings.stream_resume_window_s)
+
+
+def build_queues(settings: Settings) -> QueueBackend:
+    """The job queues named by ``MANGAASSIST_QUEUES_URL``."""
+    url = settings.queues_url
+    if url is None:
+        store_file = sqlite_path(async_url(settings.store_url))
+        folder = store_file.parent if store_file is not None else Path("var")
+        url = f"sqlite:///{folder / 'queues.db'}"
+    return open_queues(url, namespace=settings.queues_namespace)
 
 
 def _models(
@@ -139,7 +179,13 @@ def build(settings: Settings | None = None) -> Container:
     )
     buffer = build_buffer(settings)
     stream_metrics = StreamMetrics(registry)
+    topology_file = settings.queues_topology_file
+    jobs = JobRegistry()
     return Container(
+        queues=build_queues(settings),
+        topology=load_topology(Path(topology_file) if topology_file else None),
+        jobs=jobs,
+        queue_metrics=QueueMetrics(registry),
         buffer=buffer,
         streaming=StreamingChat(chat, buffer, render_answer, stream_metrics),
         stream_metrics=stream_metrics,

@@ -120,3 +120,27 @@ class Settings(BaseSettings):
     stream_resume_window_s: float = Field(
         120.0, gt=0, description="Seconds a streamed answer stays resumable after its last event."
     )
+    queues_url: str | None = Field(
+        None,
+        description="Job queues: `sqlite:///path`, `redis://host:6379/0` (Streams) or "
+        "`sqs://region` / `sqs+http://host:port?region=...`; unset: `queues.db` beside a SQLite "
+        "store, else `sqlite:///var/queues.db`.",
+    )
+    queues_namespace: str = Field(
+        "mangaassist:queues", description="Key prefix of Redis queues (one per deployment)."
+    )
+    queues_topology_file: str | None = Field(
+        None, description="JSON file of queues replacing the default topology (docs/queues.md)."
+    )
+    worker_embedded: bool = Field(
+        True, description="Run a job worker inside each `serve` process (off: run `worker`)."
+    )
+    worker_queues: list[str] = Field(
+        [], description="Queues a worker takes jobs from, JSON list; empty: all but DLQs."
+    )
+    worker_concurrency: int = Field(
+        10, ge=1, le=1000, description="Jobs one worker process runs at a time."
+    )
+    queue_metrics_interval_s: float = Field(
+        15.0, gt=0, description="How often queue depths are read for `/metrics`."
+    )

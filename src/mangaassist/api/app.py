@@ -15,6 +15,7 @@ from mangaassist.api.middleware.request_context import RequestContextMiddleware
 from mangaassist.api.routes import catalog, chat, health, recommend, sessions, stream, web, ws
 from mangaassist.bootstrap import Container, build
 from mangaassist.observability.logging import configure_logging
+from mangaassist.queues.runtime import background_jobs
 from mangaassist.settings import Settings
 
 __all__ = ["create_app", "create_app_from_env"]
@@ -34,8 +35,9 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         await container.start()
         await container.catalog.index()  # first search should not pay for the index build
-        yield
-        await container.streaming.close()
+        async with background_jobs(container, worker=container.settings.worker_embedded):
+            yield
+            await container.streaming.close()
         await container.close()
 
     app = FastAPI(

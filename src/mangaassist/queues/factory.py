@@ -7,10 +7,10 @@ from mangaassist.queues.base import QueueBackend
 __all__ = ["open_queues"]
 
 
-def open_queues(url: str) -> QueueBackend:
+def open_queues(url: str, *, namespace: str = "mangaassist:queues") -> QueueBackend:
     """``sqlite:///path`` (default; one file shared by every process), ``redis://host:6379/0``
     (Redis Streams) or ``sqs://region`` / ``sqs://host:port`` (Amazon SQS or a compatible
-    server)."""
+    server). ``namespace`` prefixes the keys of Redis queues."""
     if url.startswith("sqlite:"):
         from mangaassist.queues.sqlite import SqliteQueue
 

@@ -28,7 +28,7 @@ from typing import Any
 
 import structlog
 
-from mangaassist.queues.base import QueueBackend, QueueError, ReceivedMessage
+from mangaassist.queues.base import MAX_BATCH, QueueBackend, QueueError, ReceivedMessage
 
 __all__ = [
     "FailureClass",
@@ -118,6 +118,51 @@ class WorkerStats:
     dead_lettered: int = 0
 
 
+class _Acknowledger:
+    """Deletes finished messages in batches: the jobs that finish in the same turn of the event
+    loop share one ``delete_batch`` (up to 10) instead of a round trip each."""
+
+    def __init__(self, backend: QueueBackend) -> None:
+        self._backend = backend
+        self._pending: dict[str, list[tuple[str, asyncio.Future[bool]]]] = {}
+        self._flushes: set[asyncio.Task[None]] = set()
+
+    def delete(self, queue: str, receipt_handle: str) -> asyncio.Future[bool]:
+        """Delete soon; the future tells whether the handle was still valid."""
+        done: asyncio.Future[bool] = asyncio.get_running_loop().create_future()
+        pending = self._pending.setdefault(queue, [])
+        pending.append((receipt_handle, done))
+        if len(pending) == 1:
+            asyncio.get_running_loop().call_soon(self._flush_soon, queue)
+        elif len(pending) == MAX_BATCH:
+            self._flush_soon(queue)
+        return done
+
+    def _flush_soon(self, queue: str) -> None:
+        batch = self._pending.pop(queue, [])
+        if batch:
+            task = asyncio.create_task(self._flush(queue, batch))
+            self._flushes.add(task)
+            task.add_done_callback(self._flushes.discard)
+
+    async def _flush(self, queue: str, batch: list[tuple[str, asyncio.Future[bool]]]) -> None:
+        try:
+            results = await self._backend.delete_batch(queue, [handle for handle, _ in batch])
+        except (QueueError, OSError) as exc:
+            for _, done in batch:
+                done.set_exception(exc)
+            return
+        for result, (_, done) in zip(results, batch, strict=True):
+            done.set_result(result.ok)
+
+    async def flush(self) -> None:
+        """Wait for every pending delete."""
+        for queue in list(self._pending):
+            self._flush_soon(queue)
+        if self._flushes:
+            await asyncio.gather(*self._flushes, return_exceptions=True)
+
+
 class Worker:
     """Receives from ``queues`` in turn and runs up to ``concurrency`` jobs at a time."""
 
@@ -141,36 +186,93 @@ class Worker:
         self._on_outcome = on_outcome
         self._stopping = asyncio.Event()
         self._running: set[asyncio.Task[None]] = set()
+        self._free = self._concurrency
+        self._slot_freed = asyncio.Event()
+        self._acks = _Acknowledger(backend)
         self.stats = WorkerStats()
 
     def stop(self) -> None:
         """Drain: receive nothing more; ``run`` returns once in-flight jobs finish."""
         self._stopping.set()
+        self._slot_freed.set()  # wake receive loops waiting for a slot, so they see it
+
+    @property
+    def queues(self) -> list[str]:
+        """The queues this worker takes jobs from."""
+        return list(self._queues)
+
+    @property
+    def concurrency(self) -> int:
+        """Most jobs run at once."""
+        return self._concurrency
+
+    @property
+    def in_flight(self) -> int:
+        """Jobs running now."""
+        return len(self._running)
 
     async def run(self) -> None:
-        """Work until ``stop()``."""
-        turn = 0
+        """Work until ``stop()``: one receive loop per queue, all sharing ``concurrency``."""
+        loops = [asyncio.create_task(self._receive_loop(queue)) for queue in self._queues]
+        try:
+            await asyncio.gather(*loops)
+        finally:
+            for loop in loops:
+                loop.cancel()
+            if self._running:
+                await asyncio.gather(*self._running, return_exceptions=True)
+            await self._acks.flush()
+
+    async def _reserve(self, most: int) -> int:
+        """Wait for a free slot, then take up to ``most`` of the free ones (0 when stopping)."""
         while not self._stopping.is_set():
-            room = self._concurrency - len(self._running)
-            if room <= 0:
-                await asyncio.wait(self._running, return_when=asyncio.FIRST_COMPLETED)
-                continue
-            queue = self._queues[turn % len(self._queues)]
-            turn += 1
-            try:
-                messages = await self._backend.receive(
-                    queue, max_messages=min(10, room), wait_s=self._wait_s
-                )
-            except QueueError:
-                log.exception("receive_failed", queue=queue)
-                await asyncio.sleep(1)
-                continue
-            for message in messages:  # concurrently, never one after another
-                task = asyncio.create_task(self._process(queue, message))
-                self._running.add(task)
-                task.add_done_callback(self._running.discard)
-        if self._running:
-            await asyncio.gather(*self._running, return_exceptions=True)
+            if self._free > 0:
+                taken = min(most, self._free)
+                self._free -= taken
+                return taken
+            self._slot_freed.clear()
+            await self._slot_freed.wait()
+        return 0
+
+    def _release(self, count: int) -> None:
+        if count:
+            self._free += count
+            self._slot_freed.set()
+
+    async def _receive_loop(self, queue: str) -> None:
+        # While a long poll waits, it holds its slots: each loop takes at most its share, so an
+        # idle queue never keeps a busy one from filling the worker.
+        share = max(1, min(10, self._concurrency // len(self._queues)))
+        stop = asyncio.create_task(self._stopping.wait())
+        try:
+            while not self._stopping.is_set():
+                room = await self._reserve(share)
+                if not room:
+                    return
+                messages = await self._receive(queue, room, stop)
+                self._release(room - len(messages))
+                for message in messages:  # concurrently, never one after another
+                    task = asyncio.create_task(self._process(queue, message))
+                    self._running.add(task)
+                    task.add_done_callback(self._finished)
+        finally:
+            stop.cancel()
+
+    async def _receive(
+        self, queue: str, room: int, stop: asyncio.Task[bool]
+    ) -> list[ReceivedMessage]:
+        try:
+            return await self._backend.receive(queue, max_messages=room, wait_s=self._wait_s)
+        except QueueError:
+            log.exception("receive_failed", queue=queue)
+        except OSError as exc:  # the backend is unreachable: wait and try again
+            log.warning("receive_failed", queue=queue, error=str(exc))
+        await asyncio.wait([stop], timeout=1.0)
+        return []
+
+    def _finished(self, task: asyncio.Task[None]) -> None:
+        self._running.discard(task)
+        self._release(1)
 
     async def _process(self, queue: str, message: ReceivedMessage) -> None:
         config = await self._backend.config(queue)
@@ -204,9 +306,18 @@ class Worker:
             log.exception("job_failed", kind=job.kind, job_id=job.id, queue=queue)
             await self._retry(queue, message, FailureClass.TRANSIENT, job.kind)
         else:
-            await self._backend.delete(queue, message.receipt_handle)
-            self.stats.succeeded += 1
-            self._outcome(job.kind, "succeeded", "")
+            heartbeat.cancel()
+            try:
+                deleted = await self._acks.delete(queue, message.receipt_handle)
+            except (QueueError, OSError) as exc:  # it comes back after its visibility timeout
+                log.warning("delete_failed", kind=job.kind, job_id=job.id, error=str(exc))
+                return
+            if deleted:
+                self.stats.succeeded += 1
+                self._outcome(job.kind, "succeeded", "")
+            else:  # it outlived its visibility and was delivered again: ran twice
+                log.warning("job_done_late", kind=job.kind, job_id=job.id, queue=queue)
+                self._outcome(job.kind, "succeeded", "late")
             log.debug("job_done", kind=job.kind, ms=round((time.perf_counter() - started) * 1e3))
         finally:
             heartbeat.cancel()
