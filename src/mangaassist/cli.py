@@ -18,6 +18,7 @@ from rich.table import Table
 from mangaassist.bootstrap import Container, build
 from mangaassist.catalog.index import SearchFilters
 from mangaassist.catalog.loader import BUILTIN_CATALOG, parse_catalog
+from mangaassist.cli_jobs import dlq_app, worker
 from mangaassist.domain.catalog import Genre
 from mangaassist.settings import Settings
 from mangaassist.text.romaji import romanize
@@ -239,6 +240,10 @@ def openapi(
         return
     out.write_text(text, encoding="utf-8")
     console.print(f"Wrote {out}.")
+
+
+app.command()(worker)
+app.add_typer(dlq_app, name="dlq")
 
 
 def main() -> None:

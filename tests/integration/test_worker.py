@@ -146,8 +146,11 @@ async def test_a_poison_message_reaches_the_dlq_after_three_receives(
         await asyncio.sleep(0.1)
     worker.stop()
     await running
-    assert receives == [1, 2, 3]  # then the redrive policy moved it
-    assert (await backend.attributes(DLQ)).visible == 1
+    assert receives == [1, 2, 3]  # the third was the last try the redrive policy allows
+    [dead] = await backend.receive(DLQ, visibility_timeout_s=0)
+    assert dead.attributes["dlq.failure"] == "transient"
+    assert dead.attributes["dlq.reason"] == "still failing"
+    assert dead.attributes["dlq.receive_count"] == "3"
     assert await backend.redrive(DLQ, to=WORK) == 1
     [back] = await backend.receive(WORK)
     assert back.body == job_body("poison", "p1", {})

@@ -7,8 +7,8 @@ outcome decides what happens to the message:
 
 - success: deleted;
 - ``TransientError`` / ``ThrottledError`` (and a timeout): left in the queue and hidden for a
-  backoff with jitter, so it is retried later (after ``max_receive_count`` tries the queue's
-  redrive policy moves it to the dead-letter queue);
+  backoff with jitter, so it is retried later; the last try the redrive policy allows
+  (``max_receive_count``) goes to the dead-letter queue with the failure and its reason;
 - ``PermanentError`` (and a message that is not a job, or names no known kind): sent straight to
   the dead-letter queue with the reason, then deleted.
 
@@ -296,15 +296,17 @@ class Worker:
         except PermanentError as exc:
             await self._dead_letter(queue, message, FailureClass.PERMANENT, str(exc), job.kind)
         except TimeoutError:
-            await self._retry(queue, message, FailureClass.TIMEOUT, job.kind)
-        except ThrottledError:
-            await self._retry(queue, message, FailureClass.THROTTLED, job.kind)
+            reason = f"took longer than {registration.timeout_s:g} s"
+            await self._retry(queue, message, FailureClass.TIMEOUT, job.kind, reason)
+        except ThrottledError as exc:
+            await self._retry(queue, message, FailureClass.THROTTLED, job.kind, str(exc))
         except TransientError as exc:
             log.warning("job_retried", kind=job.kind, job_id=job.id, queue=queue, error=str(exc))
-            await self._retry(queue, message, FailureClass.TRANSIENT, job.kind)
-        except Exception:  # transient by default: an unexpected error deserves another try
+            await self._retry(queue, message, FailureClass.TRANSIENT, job.kind, str(exc))
+        except Exception as exc:  # transient by default: an unexpected error deserves another try
             log.exception("job_failed", kind=job.kind, job_id=job.id, queue=queue)
-            await self._retry(queue, message, FailureClass.TRANSIENT, job.kind)
+            reason = f"{type(exc).__name__}: {exc}"
+            await self._retry(queue, message, FailureClass.TRANSIENT, job.kind, reason)
         else:
             heartbeat.cancel()
             try:
@@ -347,7 +349,20 @@ class Worker:
                 log.warning("heartbeat_failed", queue=queue, message_id=message.message_id)
                 return
 
-    async def _retry(self, queue: str, message: ReceivedMessage, failure: str, kind: str) -> None:
+    async def _retry(
+        self, queue: str, message: ReceivedMessage, failure: str, kind: str, reason: str
+    ) -> None:
+        config = await self._backend.config(queue)
+        redrive = config.redrive
+        if redrive is not None and message.receive_count >= redrive.max_receive_count:
+            # The last try: park it with the reason now, rather than let the redrive policy
+            # move it on its next receive with no word of what went wrong.
+            await self._dead_letter(queue, message, failure, reason, kind)
+            return
+        await self._backoff(queue, message, failure, kind)
+
+    async def _backoff(self, queue: str, message: ReceivedMessage, failure: str, kind: str) -> None:
+        """Hide the message for a jittered, growing pause: it is tried again after it."""
         ceiling = min(RETRY_MAX_S, self._retry_base_s * 2 ** (message.receive_count - 1))
         delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not security
         with contextlib.suppress(QueueError):  # already visible again: retried anyway
@@ -361,7 +376,7 @@ class Worker:
         config = await self._backend.config(queue)
         if config.redrive is None:  # nowhere to park it: leave it for the retention period
             log.error("permanent_failure_without_dlq", queue=queue, reason=reason)
-            await self._retry(queue, message, failure, kind)
+            await self._backoff(queue, message, failure, kind)
             return
         dlq = await self._backend.config(config.redrive.dead_letter)
         attributes = {
@@ -370,6 +385,7 @@ class Worker:
             "dlq.failure": failure,
             "dlq.reason": reason[:1000],
             "dlq.kind": kind,
+            "dlq.receive_count": str(message.receive_count),
         }
         group = message.group_id if dlq.fifo else None
         dedup = f"{message.message_id}-dead" if dlq.fifo else None
