@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+import random
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 
@@ -217,3 +219,44 @@ async def test_a_job_over_its_timeout_is_retried(backend: QueueBackend) -> None:
     await backend.send(WORK, job_body("hangs", "j1", {}))
     await run_until(Worker(backend, registry, [WORK], wait_s=0.1, on_outcome=seen), done)
     assert outcomes[0] == ("retried", "timeout")
+
+
+async def test_fifo_order_per_group_holds_with_concurrency_8_and_duplicates_are_dropped(
+    tmp_path: Path,
+) -> None:
+    queue = SqliteQueue(f"sqlite:///{tmp_path / 'fifo.db'}")
+    await queue.create_queue(QueueConfig("orders.fifo", visibility_timeout_s=5))
+    groups, per_group = 6, 15
+    seen: dict[str, list[int]] = {}
+    active = peak = 0
+    done = asyncio.Event()
+
+    async def record(job: Job) -> None:
+        nonlocal active, peak
+        active += 1
+        peak = max(peak, active)
+        await asyncio.sleep(random.uniform(0.001, 0.02))
+        seen.setdefault(str(job.payload["group"]), []).append(int(job.payload["seq"]))
+        active -= 1
+        if sum(map(len, seen.values())) == groups * per_group:
+            done.set()
+
+    for seq in range(per_group):
+        for g in range(groups):
+            body = job_body("record", f"g{g}-{seq}", {"group": f"g{g}", "seq": seq})
+            sent = await queue.send("orders.fifo", body, group_id=f"g{g}", dedup_id=f"g{g}-{seq}")
+            if (g, seq) == (0, 0):
+                original = sent
+    again = await queue.send(
+        "orders.fifo", job_body("record", "late", {"group": "g0", "seq": 99}),
+        group_id="g0", dedup_id="g0-0",
+    )  # fmt: skip
+    registry = JobRegistry()
+    registry.register("record", record)
+    worker = Worker(queue, registry, ["orders.fifo"], concurrency=8, wait_s=0.1)
+    await run_until(worker, done)
+    await queue.close()
+    assert peak > 1  # groups ran side by side
+    assert seen == {f"g{g}": list(range(per_group)) for g in range(groups)}  # each in order
+    assert again == original  # the duplicate was accepted, answered with the first one's id ...
+    assert 99 not in seen["g0"]  # ... and dropped: it never ran
