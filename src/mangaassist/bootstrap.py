@@ -2,20 +2,28 @@
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from mangaassist.analysis.base import Analyzer
+from mangaassist.analysis.service import ModelAnalyzer
 from mangaassist.api.chat_schemas import render_answer
 from mangaassist.cache.base import ResponseCache
+from mangaassist.catalog.enrichment import ENRICH_JOB, ENRICH_TIMEOUT_S, EnrichmentHandler
 from mangaassist.catalog.service import CatalogService
 from mangaassist.chat.service import ChatConfig, ChatService
 from mangaassist.domain.cost import Price
 from mangaassist.domain.policy import StorePolicy
 from mangaassist.domain.routing import ModelTier
 from mangaassist.events.publisher import InProcessPublisher
+from mangaassist.jobs.backlog import BacklogGauge
+from mangaassist.jobs.batch import ANALYSIS_JOB, CALLBACK_JOB, BatchConfig, BatchJobs
+from mangaassist.jobs.callbacks import CallbackJobs
 from mangaassist.llm.base import ChatModel
 from mangaassist.llm.offline import OFFLINE_MODEL_ID, OfflineModel
 from mangaassist.observability.chat_metrics import ChatMetrics
@@ -34,6 +42,8 @@ from mangaassist.stream.authorizer import AllowAll, Authorizer, FrameLimiter, No
 from mangaassist.stream.buffer import DeltaBuffer, MemoryDeltaBuffer
 from mangaassist.stream.service import StreamingChat
 from mangaassist.text.token_estimate import estimate_tokens
+from mangaassist.webhooks.delivery import WebhookClient
+from mangaassist.webhooks.secret_file import load_or_create_secret
 
 __all__ = ["Container", "build"]
 
@@ -58,6 +68,14 @@ class Container:
     topology: tuple[QueueConfig, ...]
     jobs: JobRegistry
     queue_metrics: QueueMetrics
+    #: Catalog analysis by the fast-tier model (batch analysis and enrichment jobs).
+    analyzer: Analyzer
+    #: Batch analysis: submission, its job handler and the sweep.
+    batches: BatchJobs
+    #: Queue backlogs behind the batch API's backpressure.
+    backlog: BacklogGauge
+    #: Outbound webhooks through the SSRF guard (callbacks).
+    webhooks: WebhookClient
 
     async def start(self) -> None:
         """Bring the store schema and the queues up to date. Safe from several processes."""
@@ -86,6 +104,7 @@ class Container:
         await self.catalog.close()
         await self.buffer.close()
         await self.cache.close()
+        await self.webhooks.close()
         await self.queues.close()
         await self.store.close()
 
@@ -138,6 +157,17 @@ def _models(
     return {OFFLINE_MODEL_ID: offline}, dict.fromkeys(ModelTier, OFFLINE_MODEL_ID)
 
 
+def callback_secret(settings: Settings) -> Callable[[], str]:
+    """The callback signing secret, read on first use: the setting, else the file beside a
+    SQLite store (``var/`` otherwise), created once (``webhooks/secret_file.py``)."""
+    if settings.callback_secret is not None:
+        configured = settings.callback_secret.get_secret_value()
+        return lambda: configured
+    store_file = sqlite_path(async_url(settings.store_url))
+    folder = store_file.parent if store_file is not None else Path("var")
+    return functools.cache(lambda: load_or_create_secret(folder / "callback-secret"))
+
+
 def build(settings: Settings | None = None) -> Container:
     """Build the container for ``settings`` (the environment's when None)."""
     settings = settings or Settings()
@@ -181,10 +211,39 @@ def build(settings: Settings | None = None) -> Container:
     stream_metrics = StreamMetrics(registry)
     topology_file = settings.queues_topology_file
     jobs = JobRegistry()
+    analyzer = ModelAnalyzer(
+        catalog,
+        models[tier_models[ModelTier.FAST]],
+        {model: Price(*price) for model, price in settings.model_prices.items()},
+    )
+    jobs.register(
+        ENRICH_JOB,
+        EnrichmentHandler(analyzer, store, catalog, events),
+        timeout_s=ENRICH_TIMEOUT_S,
+    )
+    queues = build_queues(settings)
+    webhooks = WebhookClient(settings.callback_allowed_hosts, timeout_s=settings.callback_timeout_s)
+    batches = BatchJobs(
+        store,
+        queues,
+        analyzer,
+        BatchConfig(
+            analysis_timeout_s=settings.batch_analysis_timeout_s,
+            requeue_after_s=settings.batch_requeue_after_s,
+        ),
+    )
+    # The job timeout leaves the analysis its own budget plus time for the store writes.
+    jobs.register(ANALYSIS_JOB, batches.handle, timeout_s=settings.batch_analysis_timeout_s + 30)
+    callbacks = CallbackJobs(store, queues, webhooks, callback_secret(settings))
+    jobs.register(CALLBACK_JOB, callbacks.handle, timeout_s=settings.callback_timeout_s + 30)
     return Container(
-        queues=build_queues(settings),
+        queues=queues,
+        batches=batches,
+        backlog=BacklogGauge(queues, settings.batch_max_backlog),
+        webhooks=webhooks,
         topology=load_topology(Path(topology_file) if topology_file else None),
         jobs=jobs,
+        analyzer=analyzer,
         queue_metrics=QueueMetrics(registry),
         buffer=buffer,
         streaming=StreamingChat(chat, buffer, render_answer, stream_metrics),

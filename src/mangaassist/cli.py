@@ -18,6 +18,7 @@ from rich.table import Table
 from mangaassist.bootstrap import Container, build
 from mangaassist.catalog.index import SearchFilters
 from mangaassist.catalog.loader import BUILTIN_CATALOG, parse_catalog
+from mangaassist.cli_enrich import catalog_enrich
 from mangaassist.cli_jobs import dlq_app, worker
 from mangaassist.domain.catalog import Genre
 from mangaassist.settings import Settings
@@ -242,6 +243,7 @@ def openapi(
     console.print(f"Wrote {out}.")
 
 
+catalog_app.command("enrich")(catalog_enrich)
 app.command()(worker)
 app.add_typer(dlq_app, name="dlq")
 

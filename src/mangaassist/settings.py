@@ -8,8 +8,10 @@ from __future__ import annotations
 
 from typing import Literal
 
-from pydantic import Field
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from mangaassist.webhooks.signing import decode_secret
 
 __all__ = ["Settings"]
 
@@ -144,3 +146,43 @@ class Settings(BaseSettings):
     queue_metrics_interval_s: float = Field(
         15.0, gt=0, description="How often queue depths are read for `/metrics`."
     )
+    batch_max_backlog: dict[str, int] = Field(
+        {"manga-fm-high-priority": 1000, "manga-fm-normal": 5000, "manga-fm-low-priority": 20000},
+        description="Most jobs waiting in a queue (visible + delayed) before `POST "
+        "/v1/manga/batch` answers 503 with `Retry-After`, by queue (JSON).",
+    )
+    batch_retry_after_s: int = Field(
+        30, ge=1, description="`Retry-After` seconds of a batch refused for backlog."
+    )
+    batch_analysis_timeout_s: float = Field(
+        90.0, gt=0, description="Longest one item's analysis may take before it is retried."
+    )
+    batch_requeue_after_s: float = Field(
+        60.0,
+        gt=0,
+        description="Age after which the sweep enqueues a batch item (or callback) no queue "
+        "confirmed, e.g. after a crash between the store write and the send.",
+    )
+    batch_sweep_interval_s: float = Field(
+        30.0, gt=0, description="How often each worker runs that sweep."
+    )
+    callback_secret: SecretStr | None = Field(
+        None,
+        description="Standard Webhooks signing secret of callbacks, `whsec_<base64>`; unset: "
+        "generated once into `callback-secret` beside a SQLite store (else `var/`).",
+    )
+    callback_allowed_hosts: list[str] = Field(
+        [],
+        description="Callback hosts (or `host:port`) exempt from the SSRF guard, which may also "
+        "use plain `http`, JSON list.",
+    )
+    callback_timeout_s: float = Field(
+        10.0, gt=0, description="Time a callback receiver has to answer one delivery."
+    )
+
+    @field_validator("callback_secret")
+    @classmethod
+    def _check_callback_secret(cls, value: SecretStr | None) -> SecretStr | None:
+        if value is not None:
+            decode_secret(value.get_secret_value())
+        return value

@@ -12,7 +12,17 @@ from mangaassist import __version__
 from mangaassist.api.errors import install_error_handlers
 from mangaassist.api.middleware.body_limit import BodyLimitMiddleware
 from mangaassist.api.middleware.request_context import RequestContextMiddleware
-from mangaassist.api.routes import catalog, chat, health, recommend, sessions, stream, web, ws
+from mangaassist.api.routes import (
+    batch,
+    catalog,
+    chat,
+    health,
+    recommend,
+    sessions,
+    stream,
+    web,
+    ws,
+)
 from mangaassist.bootstrap import Container, build
 from mangaassist.observability.logging import configure_logging
 from mangaassist.queues.runtime import background_jobs
@@ -51,6 +61,7 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(health.router)
     app.include_router(catalog.router)
     app.include_router(chat.router)
+    app.include_router(batch.router)
     app.include_router(recommend.router)
     app.include_router(sessions.router)
     app.include_router(stream.router)

@@ -94,6 +94,34 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Too many messages; please slow down.",
         "送信回数が多すぎます。しばらくしてからお試しください。",
     ),
+    "BATCH_REQUEST_NOT_FOUND": (
+        "No batch analysis request has the id {id}.",
+        "ID {id} のバッチ分析リクエストは見つかりませんでした。",
+    ),
+    "BATCH_BACKLOG_FULL": (
+        "Too many analyses are waiting; please try again in {seconds} seconds.",
+        "処理待ちの分析が多すぎます。{seconds}秒後にもう一度お試しください。",
+    ),
+    "QUEUE_UNAVAILABLE": (
+        "The job queue cannot be reached right now; please try again later.",
+        "現在ジョブキューに接続できません。しばらくしてからもう一度お試しください。",
+    ),
+    "CALLBACK_URL_NOT_HTTPS": (
+        "The callback URL must use https ({reason}).",
+        "コールバックURLは https で指定してください（{reason}）。",
+    ),
+    "CALLBACK_URL_INVALID": (
+        "The callback URL is not valid ({reason}).",
+        "コールバックURLが正しくありません（{reason}）。",
+    ),
+    "CALLBACK_URL_FORBIDDEN": (
+        "The callback URL points to a non-public address ({reason}).",
+        "コールバックURLが公開されていないアドレスを指しています（{reason}）。",
+    ),
+    "CALLBACK_URL_UNRESOLVABLE": (
+        "The callback URL's host cannot be resolved ({reason}).",
+        "コールバックURLのホスト名を解決できません（{reason}）。",
+    ),
     "INTERNAL_ERROR": (
         "Something went wrong on our side. Please try again.",
         "サーバー側で問題が発生しました。もう一度お試しください。",

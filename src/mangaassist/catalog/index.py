@@ -9,6 +9,7 @@ romaji) equals, starts with or contains the whole query get a boost.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -28,6 +29,9 @@ from mangaassist.text.tokens import (
     prefix_tokens,
     search_tokens,
 )
+
+#: bm25s sets its logger to DEBUG when imported; let it follow the configured level.
+logging.getLogger("bm25s").setLevel(logging.NOTSET)
 
 __all__ = ["SearchFilters", "SearchHit", "SearchIndex", "SearchResult"]
 

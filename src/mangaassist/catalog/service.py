@@ -14,6 +14,7 @@ from collections.abc import Awaitable, Callable, Sequence
 
 from mangaassist.catalog.index import SearchFilters, SearchIndex, SearchResult
 from mangaassist.domain.catalog import SeriesRecord
+from mangaassist.domain.enrichment import SeriesEnrichment
 from mangaassist.store.base import Store, UpsertCounts
 
 __all__ = ["CatalogService", "ChangeListener"]
@@ -84,6 +85,14 @@ class CatalogService:
         """One series by id, straight from the store."""
         return await self._store.get_series(series_id)
 
+    async def get_many(self, series_ids: Sequence[str]) -> dict[str, SeriesRecord]:
+        """The series that exist among ``series_ids``, by id, straight from the store."""
+        return await self._store.get_series_many(series_ids) if series_ids else {}
+
+    async def enrichment(self, series_id: str) -> list[SeriesEnrichment]:
+        """What models wrote about a series, by type, straight from the store."""
+        return await self._store.get_enrichment(series_id)
+
     async def upsert(
         self,
         records: Sequence[SeriesRecord],
@@ -92,11 +101,20 @@ class CatalogService:
         """Insert or update series and re-index if anything changed."""
         counts = await self._store.upsert_series(records, on_batch)
         if counts.changed:
-            for listener in self._change_listeners:
-                await listener(counts.changed_ids)
-            if self._index is not None:
-                await self.refresh()
+            await self.changed(counts.changed_ids)
         return counts
+
+    async def changed(self, series_ids: Sequence[str], *, reindex: bool = True) -> None:
+        """This process changed ``series_ids`` and bumped the catalog version: tell the
+        listeners (the answer cache drops what mentions them), then re-index now unless
+        ``reindex`` is False (an enrichment leaves the records as they were; the index follows
+        the version within ``refresh_s`` anyway). Other processes see the version move within
+        their ``refresh_s``, and their answer cache keys move with it."""
+        ids = tuple(series_ids)
+        for listener in self._change_listeners:
+            await listener(ids)
+        if reindex and self._index is not None:
+            await self.refresh()
 
     def on_change(self, listener: ChangeListener) -> None:
         """Call ``listener`` with the ids of series this process changes (cache invalidation)."""

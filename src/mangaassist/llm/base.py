@@ -3,7 +3,8 @@
 Real providers (Bedrock Converse, OpenAI-compatible chat completions) implement ``stream``; the
 base class builds ``complete`` on it, so every adapter streams and completes the same way.
 ``grounding`` carries what the pipeline retrieved from the catalog: real models get it rendered
-into the system prompt, the offline responder answers from it directly.
+into the system prompt, the offline responder answers from it directly. ``task`` does the same
+for catalog analysis (a JSON answer about one series) instead of a chat answer.
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass, field
 from typing import Literal
 
+from mangaassist.analysis.task import AnalysisTask
 from mangaassist.chat.plan import Plan
 
 __all__ = [
@@ -45,6 +47,8 @@ class ModelRequest:
     max_tokens: int = 512
     temperature: float = 0.5
     grounding: Plan | None = None
+    #: Set for catalog analysis: the answer is one JSON object about ``task.series``.
+    task: AnalysisTask | None = None
 
 
 @dataclass(frozen=True, slots=True)

@@ -14,6 +14,7 @@ import regex
 from mangaassist.chat.plan import Intent, Plan
 from mangaassist.domain.policy import StorePolicy
 from mangaassist.llm.base import ChatModel, ModelRequest, StreamEnd, StreamEvent, TextDelta, Usage
+from mangaassist.llm.render_analysis import render_analysis
 from mangaassist.llm.render_en import render_en
 from mangaassist.llm.render_ja import render_ja
 
@@ -45,7 +46,8 @@ def chunk_text(text: str, size: int = CHUNK_GRAPHEMES) -> list[str]:
 
 
 class OfflineModel(ChatModel):
-    """Renders the plan in the request's grounding, in Japanese keigo or English."""
+    """Renders the plan in the request's grounding, in Japanese keigo or English, or answers an
+    analysis task with JSON from the catalog record."""
 
     model_id = OFFLINE_MODEL_ID
 
@@ -60,7 +62,9 @@ class OfflineModel(ChatModel):
         self._delay = delta_delay_s
 
     def answer_text(self, request: ModelRequest) -> str:
-        """The whole answer text for ``request``."""
+        """The answer text for ``request``: JSON for an analysis task, else the chat answer."""
+        if request.task is not None:
+            return render_analysis(request.task)
         plan = request.grounding or Plan(Intent.UNKNOWN, "en")
         if plan.language == "ja":
             return render_ja(plan, self._policy)

@@ -22,6 +22,9 @@ from datetime import datetime
 
 __all__ = [
     "DEDUP_WINDOW_S",
+    "DLQ_ATTRIBUTE_PREFIX",
+    "DLQ_RECEIVE_COUNT_ATTRIBUTE",
+    "DLQ_SOURCE_ATTRIBUTE",
     "MAX_BATCH",
     "MAX_DELAY_S",
     "MAX_WAIT_S",
@@ -49,6 +52,13 @@ DEDUP_WINDOW_S = 300.0  # FIFO deduplication window (5 minutes)
 MAX_ID_LENGTH = 128  # message group ids, deduplication ids, batch entry ids
 DEFAULT_MAX_MESSAGE_BYTES = 262_144  # 256 KiB (SQS now allows 1 MiB; a queue setting)
 MAX_BATCH_BYTES = 1_048_576  # all entries of one send_batch together
+
+#: Attributes a message gets when it moves to a dead-letter queue. Attributes starting with
+#: ``dlq.`` describe a stay there (the worker adds ``dlq.reason`` and others), so a redrive
+#: removes them all: the message goes back as it was sent.
+DLQ_ATTRIBUTE_PREFIX = "dlq."
+DLQ_SOURCE_ATTRIBUTE = "dlq.source"
+DLQ_RECEIVE_COUNT_ATTRIBUTE = "dlq.receive_count"
 
 
 class QueueError(Exception):

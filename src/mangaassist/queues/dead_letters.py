@@ -20,8 +20,12 @@ from collections.abc import AsyncIterator, Callable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 
-from mangaassist.queues.base import QueueBackend, QueueError, ReceivedMessage
-from mangaassist.queues.sqlite import DLQ_ATTRIBUTE_PREFIX
+from mangaassist.queues.base import (
+    DLQ_ATTRIBUTE_PREFIX,
+    QueueBackend,
+    QueueError,
+    ReceivedMessage,
+)
 
 __all__ = ["DeadLetter", "DeadLetterFilter", "DeadLetters"]
 

@@ -38,10 +38,15 @@ async def background_jobs(
     watcher = asyncio.create_task(metrics.watch(container.queues, container.topology, interval))
     running: Worker | None = None
     task: asyncio.Task[None] | None = None
+    sweeper: asyncio.Task[None] | None = None
     if worker:
         running = container.worker(queues, concurrency)
         metrics.worker_started()
         task = asyncio.create_task(running.run())
+        # Batch items (and callbacks) a crash kept out of their queue are enqueued again here.
+        sweeper = asyncio.create_task(
+            container.batches.run_sweeper(container.settings.batch_sweep_interval_s)
+        )
         log.info(
             "worker_started", queues=running.queues, concurrency=running.concurrency,
             backend=container.queues.backend,
@@ -50,6 +55,10 @@ async def background_jobs(
         yield running
     finally:
         watcher.cancel()
+        if sweeper is not None:
+            sweeper.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await sweeper
         if running is not None and task is not None:
             running.stop()
             try:

@@ -25,6 +25,9 @@ from typing import Any
 
 from mangaassist.queues.base import (
     DEDUP_WINDOW_S,
+    DLQ_ATTRIBUTE_PREFIX,
+    DLQ_RECEIVE_COUNT_ATTRIBUTE,
+    DLQ_SOURCE_ATTRIBUTE,
     BatchEntry,
     InvalidParameterError,
     QueueAttributes,
@@ -55,12 +58,6 @@ __all__ = [
     "SqliteQueue",
 ]
 
-#: Attributes a message gets when it moves to a dead-letter queue. Attributes starting with
-#: ``dlq.`` describe a stay there (the worker adds ``dlq.reason`` and others), so a redrive
-#: removes them all: the message goes back as it was sent.
-DLQ_ATTRIBUTE_PREFIX = "dlq."
-DLQ_SOURCE_ATTRIBUTE = "dlq.source"
-DLQ_RECEIVE_COUNT_ATTRIBUTE = "dlq.receive_count"
 #: Long polls look at the file this often (growing from MIN to MAX while nothing comes); sends
 #: of this process wake them at once, so the pause only delays messages from other processes.
 POLL_MIN_S = 0.02

@@ -46,10 +46,20 @@ log = structlog.get_logger("mangaassist.worker")
 #: Retry backoff of transient failures: base * 2^(receive count - 1), capped, with full jitter.
 RETRY_BASE_S = 2.0
 RETRY_MAX_S = 300.0
+#: Longest wait a ``retry_after_s`` may ask for.
+RETRY_AFTER_MAX_S = 3600.0
 
 
 class TransientError(Exception):
-    """Worth retrying as it is (a network blip, a locked row)."""
+    """Worth retrying as it is (a network blip, a locked row).
+
+    ``retry_after_s``: when the dependency said when to come back (an HTTP ``Retry-After``),
+    the job waits that long instead of the computed backoff (at most ``RETRY_AFTER_MAX_S``).
+    """
+
+    def __init__(self, *args: object, retry_after_s: float | None = None) -> None:
+        super().__init__(*args)
+        self.retry_after_s = retry_after_s
 
 
 class ThrottledError(TransientError):
@@ -299,10 +309,14 @@ class Worker:
             reason = f"took longer than {registration.timeout_s:g} s"
             await self._retry(queue, message, FailureClass.TIMEOUT, job.kind, reason)
         except ThrottledError as exc:
-            await self._retry(queue, message, FailureClass.THROTTLED, job.kind, str(exc))
+            await self._retry(
+                queue, message, FailureClass.THROTTLED, job.kind, str(exc), exc.retry_after_s
+            )
         except TransientError as exc:
             log.warning("job_retried", kind=job.kind, job_id=job.id, queue=queue, error=str(exc))
-            await self._retry(queue, message, FailureClass.TRANSIENT, job.kind, str(exc))
+            await self._retry(
+                queue, message, FailureClass.TRANSIENT, job.kind, str(exc), exc.retry_after_s
+            )
         except Exception as exc:  # transient by default: an unexpected error deserves another try
             log.exception("job_failed", kind=job.kind, job_id=job.id, queue=queue)
             reason = f"{type(exc).__name__}: {exc}"
@@ -350,7 +364,13 @@ class Worker:
                 return
 
     async def _retry(
-        self, queue: str, message: ReceivedMessage, failure: str, kind: str, reason: str
+        self,
+        queue: str,
+        message: ReceivedMessage,
+        failure: str,
+        kind: str,
+        reason: str,
+        retry_after_s: float | None = None,
     ) -> None:
         config = await self._backend.config(queue)
         redrive = config.redrive
@@ -359,12 +379,23 @@ class Worker:
             # move it on its next receive with no word of what went wrong.
             await self._dead_letter(queue, message, failure, reason, kind)
             return
-        await self._backoff(queue, message, failure, kind)
+        await self._backoff(queue, message, failure, kind, retry_after_s)
 
-    async def _backoff(self, queue: str, message: ReceivedMessage, failure: str, kind: str) -> None:
-        """Hide the message for a jittered, growing pause: it is tried again after it."""
-        ceiling = min(RETRY_MAX_S, self._retry_base_s * 2 ** (message.receive_count - 1))
-        delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not security
+    async def _backoff(
+        self,
+        queue: str,
+        message: ReceivedMessage,
+        failure: str,
+        kind: str,
+        retry_after_s: float | None = None,
+    ) -> None:
+        """Hide the message for a jittered, growing pause (or as long as the dependency asked):
+        it is tried again after it."""
+        if retry_after_s is not None and retry_after_s >= 0:
+            delay = min(RETRY_AFTER_MAX_S, retry_after_s)
+        else:
+            ceiling = min(RETRY_MAX_S, self._retry_base_s * 2 ** (message.receive_count - 1))
+            delay = random.uniform(0, ceiling)  # noqa: S311 - jitter, not security
         with contextlib.suppress(QueueError):  # already visible again: retried anyway
             await self._backend.change_visibility(queue, message.receipt_handle, delay)
         self.stats.retried += 1

@@ -7,10 +7,19 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Protocol
 
+from mangaassist.domain.batch import BatchItem, BatchRequest, ItemFailure, ItemResult
 from mangaassist.domain.catalog import SeriesRecord
+from mangaassist.domain.enrichment import EnrichmentDone, SeriesEnrichment
 from mangaassist.domain.session import Session, Turn
 
-__all__ = ["CatalogStore", "SessionStore", "Store", "UpsertCounts"]
+__all__ = [
+    "BatchStore",
+    "CatalogStore",
+    "EnrichmentStore",
+    "SessionStore",
+    "Store",
+    "UpsertCounts",
+]
 
 
 @dataclass(frozen=True, slots=True)
@@ -116,7 +125,86 @@ class SessionStore(Protocol):
         ...
 
 
-class Store(CatalogStore, SessionStore, Protocol):
+class BatchStore(Protocol):
+    """Batch analysis requests, their items, results and callback state.
+
+    Writes raise on failure (the job fails loudly and is retried), never return quietly. The
+    ``finish_*`` and callback updates are conditional, so a job delivered twice never stores a
+    result twice nor counts its usage twice.
+    """
+
+    async def create_batch(self, batch: BatchRequest, items: Sequence[BatchItem]) -> None:
+        """Record a batch and its items (all ``queued``) in one transaction."""
+        ...
+
+    async def get_batch_item(self, request_id: str) -> BatchItem | None:
+        """One item with its batch's callback url, or None."""
+        ...
+
+    async def mark_enqueued(self, request_ids: Sequence[str], *, now: datetime) -> None:
+        """Note that the items' jobs are in their queue (the sweep leaves them alone)."""
+        ...
+
+    async def start_batch_item(self, request_id: str, *, now: datetime) -> BatchItem | None:
+        """Move a non-final item to ``processing`` and count the attempt; a final item is
+        returned unchanged. None when unknown."""
+        ...
+
+    async def complete_batch_item(
+        self, request_id: str, result: ItemResult, *, now: datetime
+    ) -> bool:
+        """Store the result and mark the item ``completed``; False when it was already final."""
+        ...
+
+    async def fail_batch_item(
+        self, request_id: str, failure: ItemFailure, *, now: datetime
+    ) -> bool:
+        """Mark the item ``failed``; False when it was already final."""
+        ...
+
+    async def set_callback_state(
+        self,
+        request_id: str,
+        state: str,
+        *,
+        now: datetime,
+        error: str | None = None,
+        attempted: bool = False,
+    ) -> None:
+        """Record the callback's state (and an attempt, with its error, when ``attempted``)."""
+        ...
+
+    async def list_unenqueued(self, created_before: datetime, limit: int) -> list[BatchItem]:
+        """``queued`` items created before the time whose job was never confirmed enqueued."""
+        ...
+
+    async def list_unsent_callbacks(self, updated_before: datetime, limit: int) -> list[BatchItem]:
+        """Final items last updated before the time whose callback is still ``pending``."""
+        ...
+
+
+class EnrichmentStore(Protocol):
+    """What models wrote about series (synopsis, tags, recommendations), one per type.
+
+    A write raises on failure, never returns quietly: the design documents' enrichment results
+    that "silently fail" to reach the catalog are the failure this port must not allow.
+    """
+
+    async def put_enrichment(self, enrichment: SeriesEnrichment) -> int:
+        """Insert or replace the series' enrichment of that type and bump the catalog version,
+        in one transaction; return the new catalog version."""
+        ...
+
+    async def get_enrichment(self, series_id: str) -> list[SeriesEnrichment]:
+        """The enrichments of a series, ordered by type (empty when none or unknown)."""
+        ...
+
+    async def enrichment_jobs_done(self, job_ids: Sequence[str]) -> list[EnrichmentDone]:
+        """The jobs among ``job_ids`` whose enrichment is stored (and still the current one)."""
+        ...
+
+
+class Store(CatalogStore, SessionStore, BatchStore, EnrichmentStore, Protocol):
     """The whole store port: catalog, chat sessions and lifecycle."""
 
     @property

@@ -14,10 +14,13 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, inspect, select, text
 
 from mangaassist.store.schema import (
+    batch_items,
+    batch_requests,
     chat_sessions,
     chat_turns,
     schema_migrations,
     series,
+    series_enrichment,
     store_meta,
 )
 
@@ -53,9 +56,20 @@ def _create_chat_sessions(conn: Connection) -> None:
     chat_turns.create(conn, checkfirst=True)
 
 
+def _create_batches(conn: Connection) -> None:
+    batch_requests.create(conn, checkfirst=True)
+    batch_items.create(conn, checkfirst=True)
+
+
+def _create_series_enrichment(conn: Connection) -> None:
+    series_enrichment.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "catalog series and store metadata", _create_catalog),
     Migration(2, "chat sessions and their turns", _create_chat_sessions),
+    Migration(3, "batch requests and their results", _create_batches),
+    Migration(4, "series enrichment", _create_series_enrichment),
 )
 
 

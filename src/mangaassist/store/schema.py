@@ -11,6 +11,7 @@ from sqlalchemy import (
     Column,
     DateTime,
     Dialect,
+    Float,
     ForeignKey,
     Index,
     Integer,
@@ -24,11 +25,14 @@ from sqlalchemy import (
 __all__ = [
     "MAX_SESSION_ID_LENGTH",
     "UtcDateTime",
+    "batch_items",
+    "batch_requests",
     "chat_sessions",
     "chat_turns",
     "metadata",
     "schema_migrations",
     "series",
+    "series_enrichment",
     "store_meta",
 ]
 
@@ -125,4 +129,78 @@ chat_turns = Table(
     Column("tokens", Integer, nullable=False),
     Column("request_id", Text, nullable=False),
     Column("cancelled", Boolean, nullable=False),
+)
+
+batch_requests = Table(
+    "batch_requests",
+    metadata,
+    Column("batch_id", String(64), primary_key=True),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("priority", Text, nullable=False),
+    Column("queue", Text, nullable=False),
+    Column("item_count", Integer, nullable=False),
+    Column("callback_url", Text, nullable=True),
+    Column("notification", JSON, nullable=True),
+)
+
+batch_items = Table(
+    "batch_items",
+    metadata,
+    Column("request_id", String(64), primary_key=True),
+    Column(
+        "batch_id",
+        String(64),
+        ForeignKey("batch_requests.batch_id", ondelete="CASCADE"),
+        nullable=False,
+    ),
+    Column("position", Integer, nullable=False),
+    Column("manga_id", Text, nullable=False),
+    Column("analysis_type", Text, nullable=False),
+    Column("additional_context", Text, nullable=True),
+    Column("status", Text, nullable=False),
+    Column("attempts", Integer, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    Column("enqueued_at", UtcDateTime, nullable=True),
+    Column("started_at", UtcDateTime, nullable=True),
+    Column("finished_at", UtcDateTime, nullable=True),
+    Column("result_data", JSON, nullable=True),
+    Column("raw_text", Text, nullable=True),
+    Column("model_id", Text, nullable=True),
+    Column("input_tokens", Integer, nullable=True),
+    Column("output_tokens", Integer, nullable=True),
+    Column("cost_usd", Float, nullable=True),
+    Column("error_code", Text, nullable=True),
+    Column("error_message", Text, nullable=True),
+    Column("callback_state", Text, nullable=False),
+    Column("callback_attempts", Integer, nullable=False),
+    Column("callback_error", Text, nullable=True),
+    Column("callback_delivered_at", UtcDateTime, nullable=True),
+    # The sweep looks for items never confirmed in a queue, and for final items whose callback
+    # job was never enqueued; both filter on status first.
+    Index("ix_batch_items_status_created_at", "status", "created_at"),
+    Index("ix_batch_items_batch_id", "batch_id"),
+)
+
+series_enrichment = Table(
+    "series_enrichment",
+    metadata,
+    Column(
+        "series_id",
+        String(12),
+        ForeignKey("catalog_series.id", ondelete="CASCADE"),
+        primary_key=True,
+    ),
+    Column("enrichment_type", String(32), primary_key=True),
+    # Null when the model's answer was not JSON; the answer is then only in raw_text.
+    Column("data", JSON(none_as_null=True), nullable=True),
+    Column("raw_text", Text, nullable=False),
+    Column("model_id", Text, nullable=False),
+    Column("input_tokens", Integer, nullable=False),
+    Column("output_tokens", Integer, nullable=False),
+    Column("cost_usd", Float, nullable=False),
+    Column("job_id", Text, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+    # `catalog enrich` waits for its jobs by looking their ids up.
+    Index("ix_series_enrichment_job_id", "job_id"),
 )

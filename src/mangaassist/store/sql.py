@@ -12,9 +12,11 @@ from functools import partial
 
 from sqlalchemy import Connection, text
 
+from mangaassist.domain.batch import BatchItem, BatchRequest, ItemFailure, ItemResult
 from mangaassist.domain.catalog import SeriesRecord
+from mangaassist.domain.enrichment import EnrichmentDone, SeriesEnrichment
 from mangaassist.domain.session import Session, Turn
-from mangaassist.store import sql_catalog, sql_sessions
+from mangaassist.store import sql_batches, sql_catalog, sql_enrichment, sql_sessions
 from mangaassist.store.base import UpsertCounts
 from mangaassist.store.executor import executor_for
 from mangaassist.store.group_commit import GroupCommitter
@@ -83,6 +85,17 @@ class SqlStore:
     async def catalog_version(self) -> int:
         return await self._run.read(sql_catalog.catalog_version)
 
+    # -- series enrichment -------------------------------------------------------------------
+
+    async def put_enrichment(self, enrichment: SeriesEnrichment) -> int:
+        return await self._run.write(partial(sql_enrichment.put_enrichment, enrichment=enrichment))
+
+    async def get_enrichment(self, series_id: str) -> list[SeriesEnrichment]:
+        return await self._run.read(partial(sql_enrichment.get_enrichment, series_id=series_id))
+
+    async def enrichment_jobs_done(self, job_ids: Sequence[str]) -> list[EnrichmentDone]:
+        return await self._run.read(partial(sql_enrichment.enrichment_jobs_done, job_ids=job_ids))
+
     # -- chat sessions -----------------------------------------------------------------------
 
     async def append_turns(self, session_id: str, turns: Sequence[Turn], *, now: datetime) -> None:
@@ -100,3 +113,63 @@ class SqlStore:
 
     async def purge_sessions(self, idle_before: datetime) -> int:
         return await self._run.write(partial(sql_sessions.purge_sessions, idle_before=idle_before))
+
+    # -- batch analysis ----------------------------------------------------------------------
+
+    async def create_batch(self, batch: BatchRequest, items: Sequence[BatchItem]) -> None:
+        await self._run.write(partial(sql_batches.create_batch, batch=batch, items=items))
+
+    async def get_batch_item(self, request_id: str) -> BatchItem | None:
+        return await self._run.read(partial(sql_batches.get_item, request_id=request_id))
+
+    async def mark_enqueued(self, request_ids: Sequence[str], *, now: datetime) -> None:
+        await self._run.write(partial(sql_batches.mark_enqueued, request_ids=request_ids, now=now))
+
+    async def start_batch_item(self, request_id: str, *, now: datetime) -> BatchItem | None:
+        return await self._run.write(
+            partial(sql_batches.start_item, request_id=request_id, now=now)
+        )
+
+    async def complete_batch_item(
+        self, request_id: str, result: ItemResult, *, now: datetime
+    ) -> bool:
+        return await self._run.write(
+            partial(sql_batches.complete_item, request_id=request_id, result=result, now=now)
+        )
+
+    async def fail_batch_item(
+        self, request_id: str, failure: ItemFailure, *, now: datetime
+    ) -> bool:
+        return await self._run.write(
+            partial(sql_batches.fail_item, request_id=request_id, failure=failure, now=now)
+        )
+
+    async def set_callback_state(
+        self,
+        request_id: str,
+        state: str,
+        *,
+        now: datetime,
+        error: str | None = None,
+        attempted: bool = False,
+    ) -> None:
+        await self._run.write(
+            partial(
+                sql_batches.set_callback_state,
+                request_id=request_id,
+                state=state,
+                now=now,
+                error=error,
+                attempted=attempted,
+            )
+        )
+
+    async def list_unenqueued(self, created_before: datetime, limit: int) -> list[BatchItem]:
+        return await self._run.read(
+            partial(sql_batches.list_unenqueued, created_before=created_before, limit=limit)
+        )
+
+    async def list_unsent_callbacks(self, updated_before: datetime, limit: int) -> list[BatchItem]:
+        return await self._run.read(
+            partial(sql_batches.list_unsent_callbacks, updated_before=updated_before, limit=limit)
+        )

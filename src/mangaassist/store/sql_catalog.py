@@ -22,6 +22,7 @@ from mangaassist.store.migrations import CATALOG_VERSION_KEY
 from mangaassist.store.schema import series, store_meta
 
 __all__ = [
+    "bump_version",
     "catalog_version",
     "count_series",
     "delete_series",
@@ -83,7 +84,8 @@ def _upsert_batch(conn: Connection, records: Sequence[SeriesRecord]) -> UpsertCo
     )
 
 
-def _bump_version(conn: Connection) -> None:
+def bump_version(conn: Connection) -> None:
+    """Make every process's catalog service see a change (its index and answer cache keys)."""
     conn.execute(
         store_meta.update()
         .where(store_meta.c.key == CATALOG_VERSION_KEY)
@@ -104,7 +106,7 @@ def upsert_series(
         if on_batch is not None:
             on_batch(len(batch))
     if total.changed:
-        _bump_version(conn)
+        bump_version(conn)
     return total
 
 
@@ -132,7 +134,7 @@ def delete_series(conn: Connection, series_ids: Sequence[str]) -> int:
     """Delete series by id; bump the version if any existed."""
     result = conn.execute(delete(series).where(series.c.id.in_(list(series_ids))))
     if result.rowcount:
-        _bump_version(conn)
+        bump_version(conn)
     return int(result.rowcount)
 
 

@@ -7,6 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path
 
 from mangaassist.api.deps import CatalogDep
+from mangaassist.api.enrichment_schemas import ProductDetail
 from mangaassist.api.errors import ApiError
 from mangaassist.api.schemas import (
     ERROR_RESPONSES,
@@ -43,7 +44,7 @@ async def search(request: SearchRequest, catalog: CatalogDep) -> SearchResponse:
 
 @router.get(
     "/catalog/{mangaId}",
-    response_model=Product,
+    response_model=ProductDetail,
     response_model_by_alias=True,
     responses={
         404: {"model": ErrorResponse, "description": "No such product (PRODUCT_NOT_FOUND)."}
@@ -52,9 +53,9 @@ async def search(request: SearchRequest, catalog: CatalogDep) -> SearchResponse:
 async def get_product(
     manga_id: Annotated[str, Path(alias="mangaId", pattern=PRODUCT_ID_PATTERN)],
     catalog: CatalogDep,
-) -> Product:
-    """One product by id."""
+) -> ProductDetail:
+    """One product by id, with its enrichment (synopsis, tags, recommendations) when stored."""
     record = await catalog.get(manga_id)
     if record is None:
         raise ApiError(404, "PRODUCT_NOT_FOUND", id=manga_id)
-    return Product.of(record)
+    return ProductDetail.with_enrichment(record, await catalog.enrichment(manga_id))

@@ -1,0 +1,1 @@
+"""Job kinds and their handlers: batch analysis, its completion callbacks, backpressure."""

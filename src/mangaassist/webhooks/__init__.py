@@ -1,0 +1,1 @@
+"""Webhooks: Standard Webhooks signatures, the SSRF guard and outbound signed delivery."""
