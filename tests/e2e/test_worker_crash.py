@@ -1,4 +1,5 @@
-"""A worker killed with SIGKILL twice in the middle of 1,000 jobs loses none and pays each once."""
+"""A worker killed with SIGKILL twice in the middle of 1,000 jobs loses none and pays each once
+(on SQLite and on Redis)."""
 
 from __future__ import annotations
 
@@ -14,11 +15,13 @@ from pathlib import Path
 
 import pytest
 
-from mangaassist.queues.base import BatchEntry
+from mangaassist.queues.base import BatchEntry, QueueBackend
 from mangaassist.queues.factory import open_queues
 from mangaassist.queues.topology import ensure_topology, load_topology
 from mangaassist.queues.worker import job_body
+from tests.conftest import REDIS_URL
 from tests.e2e.ledger_worker import QUEUE, open_ledger
+from tests.integration.queue_backends.redis import redis_namespace  # noqa: F401 - a fixture
 
 JOBS = 1000
 DLQ = "ledger-dlq"
@@ -26,8 +29,8 @@ DLQ = "ledger-dlq"
 pytestmark = pytest.mark.timeout(180)
 
 
-@pytest.fixture
-def env(tmp_path: Path) -> dict[str, str]:
+@pytest.fixture(params=["sqlite", "redis"])
+def env(request: pytest.FixtureRequest, tmp_path: Path) -> dict[str, str]:
     topology = tmp_path / "queues.json"
     topology.write_text(
         json.dumps(
@@ -45,7 +48,11 @@ def env(tmp_path: Path) -> dict[str, str]:
     )
     env = {k: v for k, v in os.environ.items() if not k.startswith("MANGAASSIST_")}
     env["MANGAASSIST_STORE_URL"] = f"sqlite:///{tmp_path / 'store.db'}"
-    env["MANGAASSIST_QUEUES_URL"] = f"sqlite:///{tmp_path / 'queues.db'}"
+    if request.param == "redis":
+        env["MANGAASSIST_QUEUES_URL"] = REDIS_URL
+        env["MANGAASSIST_QUEUES_NAMESPACE"] = request.getfixturevalue("redis_namespace")
+    else:
+        env["MANGAASSIST_QUEUES_URL"] = f"sqlite:///{tmp_path / 'queues.db'}"
     env["MANGAASSIST_QUEUES_TOPOLOGY_FILE"] = str(topology)
     env["MANGAASSIST_LOG_LEVEL"] = "error"
     return env
@@ -116,9 +123,17 @@ def _wait_for_payments(ledger: Path, at_least: int, timeout_s: float = 60) -> No
         time.sleep(0.02)
 
 
-async def _enqueue(env: dict[str, str]) -> None:
-    queues = open_queues(env["MANGAASSIST_QUEUES_URL"])
+async def _open(env: dict[str, str]) -> QueueBackend:
+    queues = open_queues(
+        env["MANGAASSIST_QUEUES_URL"],
+        namespace=env.get("MANGAASSIST_QUEUES_NAMESPACE", "mangaassist:queues"),
+    )
     await ensure_topology(queues, load_topology(Path(env["MANGAASSIST_QUEUES_TOPOLOGY_FILE"])))
+    return queues
+
+
+async def _enqueue(env: dict[str, str]) -> None:
+    queues = await _open(env)
     for start in range(0, JOBS, 10):
         entries = [
             BatchEntry(str(i), job_body("pay", f"pay-{i}", {"amount": i + 1}))
@@ -129,8 +144,7 @@ async def _enqueue(env: dict[str, str]) -> None:
 
 
 async def _depths(env: dict[str, str]) -> tuple[int, int]:
-    queues = open_queues(env["MANGAASSIST_QUEUES_URL"])
-    await ensure_topology(queues, load_topology(Path(env["MANGAASSIST_QUEUES_TOPOLOGY_FILE"])))
+    queues = await _open(env)
     work, dead = await queues.attributes(QUEUE), await queues.attributes(DLQ)
     await queues.close()
     return work.visible + work.in_flight + work.delayed, dead.visible + dead.in_flight

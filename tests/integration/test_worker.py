@@ -5,11 +5,11 @@ from __future__ import annotations
 import asyncio
 import random
 from collections.abc import AsyncIterator
-from pathlib import Path
 
 import pytest
 
 from mangaassist.queues.base import QueueBackend, QueueConfig, RedrivePolicy
+from mangaassist.queues.redis import RedisQueue
 from mangaassist.queues.sqlite import SqliteQueue
 from mangaassist.queues.worker import (
     Job,
@@ -19,13 +19,20 @@ from mangaassist.queues.worker import (
     Worker,
     job_body,
 )
+from tests.conftest import REDIS_URL
+from tests.integration.queue_backends.redis import redis_namespace  # noqa: F401 - a fixture
 
 WORK, DLQ = "work", "work-dlq"
 
 
-@pytest.fixture
-async def backend() -> AsyncIterator[QueueBackend]:
-    queue = SqliteQueue(":memory:")
+@pytest.fixture(params=["sqlite", "redis"])
+async def backend(request: pytest.FixtureRequest) -> AsyncIterator[QueueBackend]:
+    """The worker on each backend with a clock of its own (the real one: jobs really sleep)."""
+    if request.param == "redis":
+        namespace = request.getfixturevalue("redis_namespace")
+        queue: QueueBackend = RedisQueue(REDIS_URL, namespace=namespace)
+    else:
+        queue = SqliteQueue(":memory:")
     await queue.create_queue(QueueConfig(DLQ))
     await queue.create_queue(
         QueueConfig(WORK, visibility_timeout_s=1.0, redrive=RedrivePolicy(DLQ, 3))
@@ -222,9 +229,9 @@ async def test_a_job_over_its_timeout_is_retried(backend: QueueBackend) -> None:
 
 
 async def test_fifo_order_per_group_holds_with_concurrency_8_and_duplicates_are_dropped(
-    tmp_path: Path,
+    backend: QueueBackend,
 ) -> None:
-    queue = SqliteQueue(f"sqlite:///{tmp_path / 'fifo.db'}")
+    queue = backend
     await queue.create_queue(QueueConfig("orders.fifo", visibility_timeout_s=5))
     groups, per_group = 6, 15
     seen: dict[str, list[int]] = {}
@@ -255,7 +262,6 @@ async def test_fifo_order_per_group_holds_with_concurrency_8_and_duplicates_are_
     registry.register("record", record)
     worker = Worker(queue, registry, ["orders.fifo"], concurrency=8, wait_s=0.1)
     await run_until(worker, done)
-    await queue.close()
     assert peak > 1  # groups ran side by side
     assert seen == {f"g{g}": list(range(per_group)) for g in range(groups)}  # each in order
     assert again == original  # the duplicate was accepted, answered with the first one's id ...
