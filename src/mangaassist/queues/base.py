@@ -195,8 +195,15 @@ class QueueBackend(ABC):
         _check_seconds(config.receive_wait_s, MAX_WAIT_S, "receive wait")
         if not 1024 <= config.max_message_bytes <= 1_048_576:
             raise InvalidParameterError("max message size must be 1 KiB to 1 MiB")
-        if config.redrive is not None and config.redrive.max_receive_count < 1:
-            raise InvalidParameterError("max receive count must be at least 1")
+        if config.redrive is not None:
+            if config.redrive.max_receive_count < 1:
+                raise InvalidParameterError("max receive count must be at least 1")
+            # SQS refuses a redrive policy naming a missing queue or one of the other type.
+            target = await self._load_config(config.redrive.dead_letter)
+            if target is None:
+                raise QueueDoesNotExistError(f"queue {config.redrive.dead_letter!r} does not exist")
+            if target.fifo != config.fifo:
+                raise InvalidParameterError("a dead-letter queue must be of its source's type")
         await self._create_queue(config)
         self._configs[config.name] = config
 

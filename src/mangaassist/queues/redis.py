@@ -28,11 +28,9 @@ from datetime import UTC, datetime
 from mangaassist.queues.base import (
     DEDUP_WINDOW_S,
     BatchEntry,
-    InvalidParameterError,
     QueueAttributes,
     QueueBackend,
     QueueConfig,
-    QueueDoesNotExistError,
     ReceivedMessage,
 )
 from mangaassist.queues.redis_layout import (
@@ -134,14 +132,6 @@ class RedisQueue(QueueBackend):
     # -- queues --------------------------------------------------------------------------------
 
     async def _create_queue(self, config: QueueConfig) -> None:
-        redrive = config.redrive
-        if redrive is not None:
-            # SQS refuses a redrive policy naming a missing queue or one of the other type.
-            target = await self._load_config(redrive.dead_letter)
-            if target is None:
-                raise QueueDoesNotExistError(f"queue {redrive.dead_letter!r} does not exist")
-            if target.fifo != config.fifo:
-                raise InvalidParameterError("a dead-letter queue must be of its source's type")
         with self._reachable():
             await self._create_script(
                 args=[

@@ -33,7 +33,6 @@ from mangaassist.queues.base import (
     QueueAttributes,
     QueueBackend,
     QueueConfig,
-    QueueDoesNotExistError,
     ReceivedMessage,
 )
 from mangaassist.queues.sqlite_schema import QueueFile, database_path, dump_config, load_config
@@ -91,14 +90,6 @@ class SqliteQueue(QueueBackend):
     # -- queues --------------------------------------------------------------------------------
 
     async def _create_queue(self, config: QueueConfig) -> None:
-        redrive = config.redrive
-        if redrive is not None:
-            # SQS refuses a redrive policy naming a missing queue or one of the other type.
-            target = await self._load_config(redrive.dead_letter)
-            if target is None:
-                raise QueueDoesNotExistError(f"queue {redrive.dead_letter!r} does not exist")
-            if target.fifo != config.fifo:
-                raise InvalidParameterError("a dead-letter queue must be of its source's type")
         with self._write() as db:
             db.execute(
                 "INSERT INTO queue_configs (name, settings) VALUES (?, ?)"

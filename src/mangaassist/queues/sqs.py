@@ -123,10 +123,7 @@ class SqsQueue(QueueBackend):
     async def _create_queue(self, config: QueueConfig) -> None:
         dead_letter_arn = None
         if config.redrive is not None:
-            dead_letter = await self.config(config.redrive.dead_letter)
-            if dead_letter.fifo != config.fifo:
-                raise InvalidParameterError("a dead-letter queue must be of its source's type")
-            dead_letter_arn = await self._arn(dead_letter.name)
+            dead_letter_arn = await self._arn(config.redrive.dead_letter)
         wanted = queue_attributes(config, dead_letter_arn)
         sqs = await self._sqs()
         try:
