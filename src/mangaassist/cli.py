@@ -6,7 +6,6 @@ import asyncio
 import json
 import os
 import tempfile
-from collections.abc import Awaitable, Callable
 from pathlib import Path
 from typing import Annotated, TypeVar
 
@@ -15,11 +14,12 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 from rich.table import Table
 
-from mangaassist.bootstrap import Container, build
+from mangaassist.bootstrap import Container
 from mangaassist.catalog.index import SearchFilters
 from mangaassist.catalog.loader import BUILTIN_CATALOG, parse_catalog
 from mangaassist.cli_enrich import catalog_enrich
 from mangaassist.cli_jobs import dlq_app, worker
+from mangaassist.cli_support import with_container
 from mangaassist.domain.catalog import Genre
 from mangaassist.settings import Settings
 from mangaassist.text.romaji import romanize
@@ -38,18 +38,6 @@ errors = Console(stderr=True)
 
 #: Bad lines listed before the rest are only counted.
 MAX_ERRORS_SHOWN = 20
-
-
-def _with_container(work: Callable[[Container], Awaitable[T]]) -> T:
-    async def run() -> T:
-        container = build(Settings())
-        await container.start()
-        try:
-            return await work(container)
-        finally:
-            await container.close()
-
-    return asyncio.run(run())
 
 
 def _progress() -> Progress:
@@ -125,7 +113,7 @@ def chat(
                 f"{' · cached' if answer.cached else ''}[/dim]"
             )
 
-    _with_container(run)
+    with_container(run)
 
 
 @catalog_app.command("load")
@@ -167,7 +155,7 @@ def catalog_load(
             f"{counts.updated} updated, {counts.unchanged} unchanged (catalog version {version})."
         )
 
-    _with_container(load)
+    with_container(load)
 
 
 @catalog_app.command("search")
@@ -203,7 +191,7 @@ def catalog_search(
         if result.corrections:
             console.print(f"Corrected: {result.corrections}")
 
-    _with_container(run)
+    with_container(run)
 
 
 @catalog_app.command("generate")

@@ -11,11 +11,11 @@ import typer
 from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
-from mangaassist.bootstrap import Container, build
+from mangaassist.bootstrap import Container
 from mangaassist.catalog.enrichment import ENRICH_JOB, ENRICHMENT_QUEUE, enqueue_enrichment
 from mangaassist.catalog.enrichment_run import EnrichmentWait, FailureWatch, wait_for_enrichment
+from mangaassist.cli_support import with_container
 from mangaassist.observability.logging import configure_logging
-from mangaassist.queues.base import QueueError
 from mangaassist.queues.worker import JobRegistry, Worker
 from mangaassist.settings import Settings
 
@@ -142,27 +142,16 @@ def catalog_enrich(
     settings = Settings()
     configure_logging("warning", settings.log_format)  # job logs would break the progress bar
 
-    async def run() -> int:
-        container = build(settings)
-        await container.start()
-        try:
-            targets = await _targets(container, all_series, _series_ids(ids or []))
-            sent_at = datetime.now(UTC)
-            job_ids = await enqueue_enrichment(container.queues, targets, kind.value, now=sent_at)
-            console.print(f"Queued {len(job_ids)} {kind.value} jobs on {ENRICHMENT_QUEUE}.")
-            wait = await _wait(
-                container, job_ids, kind.value, own_worker=own_worker, timeout_s=timeout
-            )
-            _report(wait, kind.value, sent_at, await container.store.catalog_version())
-            return _problems(wait, own_worker=own_worker, timeout_s=timeout)
-        finally:
-            await container.close()
+    async def run(container: Container) -> int:
+        targets = await _targets(container, all_series, _series_ids(ids or []))
+        sent_at = datetime.now(UTC)
+        job_ids = await enqueue_enrichment(container.queues, targets, kind.value, now=sent_at)
+        console.print(f"Queued {len(job_ids)} {kind.value} jobs on {ENRICHMENT_QUEUE}.")
+        wait = await _wait(container, job_ids, kind.value, own_worker=own_worker, timeout_s=timeout)
+        _report(wait, kind.value, sent_at, await container.store.catalog_version())
+        return _problems(wait, own_worker=own_worker, timeout_s=timeout)
 
-    try:
-        code = asyncio.run(run())
-    except QueueError as exc:
-        errors.print(f"[red]{exc.code}[/red] {exc}")
-        raise typer.Exit(2) from None
+    code = with_container(run, settings)
     if code:
         raise typer.Exit(code)
 

@@ -7,16 +7,15 @@ import json
 import re
 import signal
 import time
-from collections.abc import Awaitable, Callable
 from typing import Annotated, TypeVar
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from mangaassist.bootstrap import Container, build
+from mangaassist.bootstrap import Container
+from mangaassist.cli_support import with_container
 from mangaassist.observability.logging import configure_logging
-from mangaassist.queues.base import QueueError
 from mangaassist.queues.dead_letters import DeadLetter, DeadLetterFilter, DeadLetters
 from mangaassist.queues.runtime import background_jobs
 from mangaassist.settings import Settings
@@ -41,22 +40,6 @@ def parse_duration(text: str) -> float:
     if match is None:
         raise typer.BadParameter(f"{text!r} is not a duration like 90s, 5m, 2h or 3d")
     return float(match[1]) * _UNITS[match[2] or "s"]
-
-
-def _run(work: Callable[[Container], Awaitable[T]]) -> T:
-    async def run() -> T:
-        container = build(Settings())
-        await container.start()
-        try:
-            return await work(container)
-        finally:
-            await container.close()
-
-    try:
-        return asyncio.run(run())
-    except QueueError as exc:
-        errors.print(f"[red]{exc.code}[/red] {exc}")
-        raise typer.Exit(2) from None
 
 
 def worker(
@@ -87,7 +70,7 @@ def worker(
             await stop.wait()
             errors.print("draining: finishing the jobs in hand…")
 
-    _run(work)
+    with_container(work)
 
 
 # -- dlq -----------------------------------------------------------------------------------------
@@ -179,7 +162,7 @@ def dlq_list(
             found += await letters.find(name, where, limit=limit)
         return found
 
-    found = _run(work)
+    found = with_container(work)
     now = time.time()
     if as_json:
         for letter in found:
@@ -210,7 +193,7 @@ def dlq_show(
                 return found
         return []
 
-    found = _run(work)
+    found = with_container(work)
     if not found:
         errors.print(f"no dead letter {message_id!r}")
         raise typer.Exit(1)
@@ -243,7 +226,7 @@ def dlq_redrive(
                 moved[target] = moved.get(target, 0) + count
         return moved
 
-    moved = _run(work)
+    moved = with_container(work)
     for target, count in sorted(moved.items()):
         console.print(f"{count} → {target}")
     console.print(f"{sum(moved.values())} message(s) redriven")
@@ -270,5 +253,5 @@ def dlq_purge(
             for name in _dead_letter_queues(container, queue)
         ]
 
-    for name, count in _run(work):
+    for name, count in with_container(work):
         console.print(f"{name}: {'purged' if count is None else f'{count} deleted'}")
