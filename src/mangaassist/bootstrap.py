@@ -20,7 +20,9 @@ from mangaassist.chat.service import ChatConfig, ChatService
 from mangaassist.domain.cost import Price
 from mangaassist.domain.policy import StorePolicy
 from mangaassist.domain.routing import ModelTier
-from mangaassist.events.publisher import InProcessPublisher
+from mangaassist.events.base import EventBus
+from mangaassist.events.local import LocalEventBus
+from mangaassist.events.schemas import SchemaRegistry
 from mangaassist.jobs.backlog import BacklogGauge
 from mangaassist.jobs.batch import ANALYSIS_JOB, CALLBACK_JOB, BatchConfig, BatchJobs
 from mangaassist.jobs.callbacks import CallbackJobs
@@ -57,7 +59,7 @@ class Container:
     cache: ResponseCache
     catalog: CatalogService
     chat: ChatService
-    events: InProcessPublisher
+    events: EventBus
     metrics: HttpMetrics
     buffer: DeltaBuffer
     streaming: StreamingChat
@@ -105,6 +107,7 @@ class Container:
         await self.buffer.close()
         await self.cache.close()
         await self.webhooks.close()
+        await self.events.close()
         await self.queues.close()
         await self.store.close()
 
@@ -176,7 +179,7 @@ def build(settings: Settings | None = None) -> Container:
     catalog = CatalogService(store, refresh_s=settings.catalog_refresh_s)
     catalog.on_change(cache.invalidate_products)
     registry = CollectorRegistry()
-    events = InProcessPublisher()
+    events = LocalEventBus(SchemaRegistry.load())
     policy = StorePolicy(
         shipping_fee_jpy=settings.shipping_fee_jpy,
         free_shipping_from_jpy=settings.free_shipping_from_jpy,

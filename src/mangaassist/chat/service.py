@@ -55,6 +55,8 @@ __all__ = ["ChatConfig", "ChatService", "DeltaSink"]
 DeltaSink = Callable[[str], Awaitable[None]]
 
 log = structlog.get_logger("mangaassist.chat")
+#: The source of what the model did (InferenceCompleted), as in the design documents.
+AI_SOURCE = "mangaassist.ai"
 
 #: Time kept back from the model for storing the turn and answering.
 PERSIST_RESERVE_S = 0.15
@@ -109,6 +111,13 @@ class ChatService:
         self._view: CatalogView | None = None
         self._view_lock = asyncio.Lock()
 
+    async def _announce(self, event: Event) -> None:
+        """Publish without failing the customer's answer: a bus outage is logged loudly."""
+        try:
+            await self._publisher.publish(event)
+        except Exception:
+            log.exception("event_not_published", detail_type=event.detail_type, event_id=event.id)
+
     async def catalog_view(self) -> CatalogView:
         """The planner's view of the current catalog version, rebuilt when the version moves."""
         index = await self._catalog.index()
@@ -139,7 +148,7 @@ class ChatService:
             else detect_language(text)
         )
         session_id = question.session_id or uuid.uuid4().hex
-        await self._publisher.publish(
+        await self._announce(
             Event(
                 "ChatMessageReceived",
                 {"sessionId": session_id, "language": language, "length": validated.graphemes},
@@ -390,10 +399,11 @@ class ChatService:
             cost_usd=answer.cost_usd,
             intent=answer.intent,
         )
-        await self._publisher.publish(
+        await self._announce(
             Event(
                 "InferenceCompleted",
                 {
+                    "status": "degraded" if answer.degraded else "success",
                     "sessionId": answer.session_id,
                     "requestId": answer.request_id,
                     "model": answer.model,
@@ -405,6 +415,7 @@ class ChatService:
                     "latencyMs": latency_ms,
                     "costUsd": answer.cost_usd,
                 },
+                source=AI_SOURCE,
             )
         )
         return _with_latency(answer, latency_ms)
