@@ -1,4 +1,4 @@
-"""A moto server in a subprocess: the AWS APIs (SQS first) for tests and benchmarks.
+"""A moto server in a subprocess: the AWS APIs (SQS, EventBridge) for tests and benchmarks.
 
 ``start_moto_server()`` is a context manager for any caller (a benchmark, a script); the
 session fixture ``moto_server`` shares one server per test session. Moto keeps every account's
@@ -49,6 +49,11 @@ class MotoServer:
         key, secret = MOTO_CREDENTIALS
         query = f"?region={region}" + (f"&prefix={prefix}" if prefix else "")
         return f"sqs+http://{key}:{secret}@{self.host}:{self.port}{query}"
+
+    def eventbridge_url(self, *, bus: str, region: str = "us-east-1") -> str:
+        """A ``MANGAASSIST_EVENTS_URL`` for a bus on this server (``eventbridge+http://``)."""
+        key, secret = MOTO_CREDENTIALS
+        return f"eventbridge+http://{key}:{secret}@{self.host}:{self.port}/{bus}?region={region}"
 
 
 def moto_problem() -> str | None:

@@ -20,8 +20,18 @@ from mangaassist.chat.service import ChatConfig, ChatService
 from mangaassist.domain.cost import Price
 from mangaassist.domain.policy import StorePolicy
 from mangaassist.domain.routing import ModelTier
+from mangaassist.events.archive import Archive, Replayer
 from mangaassist.events.base import EventBus
+from mangaassist.events.builtin_rules import (
+    CACHE_INVALIDATION_HANDLER,
+    SEARCH_REINDEX_HANDLER,
+    builtin_rules,
+)
+from mangaassist.events.delivery import EVENT_DELIVERY_JOB, EventDeliveryJobs
+from mangaassist.events.envelope import Event
+from mangaassist.events.handlers import EventHandlers
 from mangaassist.events.local import LocalEventBus
+from mangaassist.events.rulebook import RuleBook, load_rules_file
 from mangaassist.events.schemas import SchemaRegistry
 from mangaassist.jobs.backlog import BacklogGauge
 from mangaassist.jobs.batch import ANALYSIS_JOB, CALLBACK_JOB, BatchConfig, BatchJobs
@@ -45,6 +55,9 @@ from mangaassist.stream.buffer import DeltaBuffer, MemoryDeltaBuffer
 from mangaassist.stream.service import StreamingChat
 from mangaassist.text.token_estimate import estimate_tokens
 from mangaassist.webhooks.delivery import WebhookClient
+from mangaassist.webhooks.inbound import InboundWebhooks
+from mangaassist.webhooks.outbound import OutboundWebhooks
+from mangaassist.webhooks.registry import build_inbound_webhooks
 from mangaassist.webhooks.secret_file import load_or_create_secret
 
 __all__ = ["Container", "build"]
@@ -60,6 +73,14 @@ class Container:
     catalog: CatalogService
     chat: ChatService
     events: EventBus
+    #: The rules of the embedded bus (built-in, file, admin API).
+    rulebook: RuleBook
+    #: In-process targets of event rules, by name.
+    event_handlers: EventHandlers
+    #: Archive replays; None when EventBridge keeps the archives.
+    replayer: Replayer | None
+    #: Signed outbound webhooks with the retry schedule and endpoint health.
+    outbound: OutboundWebhooks
     metrics: HttpMetrics
     buffer: DeltaBuffer
     streaming: StreamingChat
@@ -78,11 +99,17 @@ class Container:
     backlog: BacklogGauge
     #: Outbound webhooks through the SSRF guard (callbacks).
     webhooks: WebhookClient
+    #: Inbound webhooks: verified, processed once per key, dispatched (POST /webhooks/{source}).
+    inbound_webhooks: InboundWebhooks
 
     async def start(self) -> None:
         """Bring the store schema and the queues up to date. Safe from several processes."""
         await self.store.migrate()
         await ensure_topology(self.queues, self.topology)
+        await self.rulebook.reload()
+        ensure_bus = getattr(self.events, "ensure_bus", None)
+        if ensure_bus is not None:
+            await ensure_bus()
 
     def worker_queues(self) -> list[str]:
         """The queues a worker takes jobs from: the setting, else every non-DLQ queue."""
@@ -160,6 +187,47 @@ def _models(
     return {OFFLINE_MODEL_ID: offline}, dict.fromkeys(ModelTier, OFFLINE_MODEL_ID)
 
 
+def build_event_bus(
+    settings: Settings, store: Store, queues: QueueBackend, rulebook: RuleBook
+) -> EventBus:
+    """The bus named by ``MANGAASSIST_EVENTS_URL``: embedded unless it names EventBridge."""
+    folders = [Path(settings.events_schemas_dir)] if settings.events_schemas_dir else []
+    schemas = SchemaRegistry.load(*folders, strict=settings.events_strict_schemas)
+    if settings.events_url:
+        from mangaassist.events.eventbridge import open_eventbridge
+
+        return open_eventbridge(settings.events_url, schemas, account=None)
+    return LocalEventBus(
+        schemas,
+        queues=queues,
+        store=store,
+        rules=rulebook.current,
+        archives=[Archive.from_config(archive) for archive in settings.events_archives],
+        account=settings.events_account,
+        region=settings.events_region,
+    )
+
+
+def register_catalog_handlers(
+    handlers: EventHandlers, catalog: CatalogService, cache: ResponseCache
+) -> None:
+    """The targets of the built-in catalog rule: re-index search, drop cached answers."""
+
+    async def search_reindex(event: Event, _: object) -> None:
+        await catalog.refresh()  # reloads when the catalog version moved, else nothing
+
+    async def cache_invalidation(event: Event, _: object) -> None:
+        detail = event.detail
+        ids = [str(i) for i in detail.get("seriesIds", [])]
+        if detail.get("productId"):
+            ids.append(str(detail["productId"]))
+        if ids:
+            await cache.invalidate_products(ids)
+
+    handlers.register(SEARCH_REINDEX_HANDLER, search_reindex)
+    handlers.register(CACHE_INVALIDATION_HANDLER, cache_invalidation)
+
+
 def callback_secret(settings: Settings) -> Callable[[], str]:
     """The callback signing secret, read on first use: the setting, else the file beside a
     SQLite store (``var/`` otherwise), created once (``webhooks/secret_file.py``)."""
@@ -179,7 +247,25 @@ def build(settings: Settings | None = None) -> Container:
     catalog = CatalogService(store, refresh_s=settings.catalog_refresh_s)
     catalog.on_change(cache.invalidate_products)
     registry = CollectorRegistry()
-    events = LocalEventBus(SchemaRegistry.load())
+    queues = build_queues(settings)
+    webhooks = WebhookClient(settings.callback_allowed_hosts, timeout_s=settings.callback_timeout_s)
+    outbound = OutboundWebhooks(
+        webhooks,
+        store,
+        callback_secret(settings),
+        schedule=settings.webhook_retry_schedule_s,
+        disable_after=timedelta(seconds=settings.webhook_disable_after_s),
+    )
+    handlers = EventHandlers()
+    rulebook = RuleBook(
+        store,
+        builtin=builtin_rules(),
+        configured=load_rules_file(Path(settings.events_rules_file))
+        if settings.events_rules_file
+        else (),
+        handler_names=handlers.names,
+    )
+    events = build_event_bus(settings, store, queues, rulebook)
     policy = StorePolicy(
         shipping_fee_jpy=settings.shipping_fee_jpy,
         free_shipping_from_jpy=settings.free_shipping_from_jpy,
@@ -224,8 +310,9 @@ def build(settings: Settings | None = None) -> Container:
         EnrichmentHandler(analyzer, store, catalog, events),
         timeout_s=ENRICH_TIMEOUT_S,
     )
-    queues = build_queues(settings)
-    webhooks = WebhookClient(settings.callback_allowed_hosts, timeout_s=settings.callback_timeout_s)
+    register_catalog_handlers(handlers, catalog, cache)
+    deliveries = EventDeliveryJobs(handlers, outbound)
+    jobs.register(EVENT_DELIVERY_JOB, deliveries.handle, timeout_s=settings.callback_timeout_s + 30)
     batches = BatchJobs(
         store,
         queues,
@@ -259,5 +346,10 @@ def build(settings: Settings | None = None) -> Container:
         catalog=catalog,
         chat=chat,
         events=events,
+        rulebook=rulebook,
+        event_handlers=handlers,
+        replayer=Replayer(store, events) if isinstance(events, LocalEventBus) else None,
+        outbound=outbound,
+        inbound_webhooks=build_inbound_webhooks(settings, store, catalog, events),
         metrics=HttpMetrics(registry),
     )

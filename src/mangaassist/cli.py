@@ -18,6 +18,7 @@ from mangaassist.bootstrap import Container
 from mangaassist.catalog.index import SearchFilters
 from mangaassist.catalog.loader import BUILTIN_CATALOG, parse_catalog
 from mangaassist.cli_enrich import catalog_enrich
+from mangaassist.cli_events import events_app
 from mangaassist.cli_jobs import dlq_app, worker
 from mangaassist.cli_support import with_container
 from mangaassist.domain.catalog import Genre
@@ -234,6 +235,7 @@ def openapi(
 catalog_app.command("enrich")(catalog_enrich)
 app.command()(worker)
 app.add_typer(dlq_app, name="dlq")
+app.add_typer(events_app, name="events")
 
 
 def main() -> None:

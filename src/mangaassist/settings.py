@@ -6,12 +6,15 @@ keeps the two in step.
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mangaassist.events.archive import DEFAULT_ARCHIVES
+from mangaassist.webhooks.outbound import DEFAULT_SCHEDULE_S
 from mangaassist.webhooks.signing import decode_secret
+from mangaassist.webhooks.sources import SourceName, WebhookSource
 
 __all__ = ["Settings"]
 
@@ -19,8 +22,14 @@ __all__ = ["Settings"]
 class Settings(BaseSettings):
     """Everything an operator can configure. Defaults run fully offline on embedded backends."""
 
+    # Errors name the setting and the rule, never the value: several values are secrets
+    # (webhook and callback secrets), and startup errors end up in logs.
     model_config = SettingsConfigDict(
-        env_prefix="MANGAASSIST_", env_file=".env", extra="ignore", frozen=True
+        env_prefix="MANGAASSIST_",
+        env_file=".env",
+        extra="ignore",
+        frozen=True,
+        hide_input_in_errors=True,
     )
 
     store_url: str = Field(
@@ -178,6 +187,71 @@ class Settings(BaseSettings):
     )
     callback_timeout_s: float = Field(
         10.0, gt=0, description="Time a callback receiver has to answer one delivery."
+    )
+    events_url: str | None = Field(
+        None,
+        description="Event bus: unset for the embedded bus (rules matched in-process, deliveries "
+        "through the queues), or `eventbridge://REGION/BUS` / `eventbridge+http://KEY:SECRET@"
+        "host:port/BUS?region=...` for Amazon EventBridge.",
+    )
+    events_rules_file: str | None = Field(
+        None,
+        description='JSON file of event rules (`{"rules": [...]}`, docs/events.md); they '
+        "replace built-in rules of the same name.",
+    )
+    events_archives: list[dict[str, Any]] = Field(
+        [dict(archive) for archive in DEFAULT_ARCHIVES],
+        description="Event archives, JSON list of {name, eventPattern, retentionDays}; default: "
+        "every `mangaassist.*` event for 30 days.",
+    )
+    events_schemas_dir: str | None = Field(
+        None,
+        description="Folder of extra event schemas named `<source>--<detail-type>.json`.",
+    )
+    events_strict_schemas: bool = Field(
+        False, description="Refuse events whose (source, detail-type) has no registered schema."
+    )
+    events_account: str = Field(
+        "000000000000", description="The `account` the embedded bus stamps on events."
+    )
+    events_region: str = Field("local", description="The `region` the embedded bus stamps.")
+    events_rules_refresh_s: float = Field(
+        5.0, gt=0, description="Seconds between reloads of rules saved through the admin API."
+    )
+    webhook_retry_schedule_s: list[float] = Field(
+        list(DEFAULT_SCHEDULE_S),
+        min_length=1,
+        description="Outbound webhook attempts: seconds to wait before each (the first is "
+        "usually 0), JSON list; default immediately, 5 s, 5 min, 30 min, 2 h, 5 h, 10 h, 10 h.",
+    )
+    webhook_disable_after_s: float = Field(
+        5 * 86_400.0,
+        gt=0,
+        description="An outbound endpoint failing without a success for this long is disabled.",
+    )
+    admin_token: SecretStr | None = Field(
+        None,
+        description="Bearer token of the admin API (`/admin/...`); unset: the admin API answers "
+        "403 ADMIN_DISABLED.",
+    )
+    webhook_sources: dict[SourceName, WebhookSource] = Field(
+        {},
+        description="Inbound webhook senders by name (JSON object of {scheme, secrets, handler, "
+        "...}, docs/webhooks.md); `POST /webhooks/{source}` answers 404 for any other name.",
+    )
+    webhook_idempotency_ttl_s: int = Field(
+        86400, ge=60, description="Seconds a processed delivery's key is kept to spot duplicates."
+    )
+    webhook_processing_lease_s: int = Field(
+        300,
+        ge=5,
+        description="Seconds a delivery being processed holds its key; past it (a crashed "
+        "process) the sender's retry may claim it again.",
+    )
+    events_analytics_path: str | None = Field(
+        None,
+        description="JSON Lines file the `analytics` event handler appends every event to; "
+        "unset: `analytics.jsonl` beside a SQLite store, else `var/analytics.jsonl`.",
     )
 
     @field_validator("callback_secret")

@@ -13,6 +13,7 @@ from mangaassist.api.errors import install_error_handlers
 from mangaassist.api.middleware.body_limit import BodyLimitMiddleware
 from mangaassist.api.middleware.request_context import RequestContextMiddleware
 from mangaassist.api.routes import (
+    admin_events,
     batch,
     catalog,
     chat,
@@ -21,6 +22,7 @@ from mangaassist.api.routes import (
     sessions,
     stream,
     web,
+    webhooks,
     ws,
 )
 from mangaassist.bootstrap import Container, build
@@ -62,10 +64,12 @@ def create_app(settings: Settings | None = None, container: Container | None = N
     app.include_router(catalog.router)
     app.include_router(chat.router)
     app.include_router(batch.router)
+    app.include_router(admin_events.router)
     app.include_router(recommend.router)
     app.include_router(sessions.router)
     app.include_router(stream.router)
     app.include_router(ws.router)
+    app.include_router(webhooks.router)
     app.include_router(web.router)
     app.mount("/static", StaticFiles(directory=web.WEB_DIR), name="static")
     app.add_middleware(BodyLimitMiddleware, max_bytes=container.settings.max_body_bytes)

@@ -9,6 +9,58 @@ __all__ = ["Language", "field_message", "message"]
 Language = Literal["ja", "en"]
 
 _MESSAGES: dict[str, tuple[str, str]] = {
+    "ADMIN_DISABLED": (
+        "The admin API is off: set MANGAASSIST_ADMIN_TOKEN to use it.",
+        "管理APIは無効です。MANGAASSIST_ADMIN_TOKEN を設定してください。",
+    ),
+    "ADMIN_UNAUTHORIZED": (
+        "Send the admin token as `Authorization: Bearer <token>`.",
+        "管理トークンを `Authorization: Bearer <token>` で送信してください。",
+    ),
+    "EVENT_RULE_NOT_FOUND": (
+        "No event rule is called {name}.",
+        "イベントルール {name} は存在しません。",
+    ),
+    "EVENT_RULE_NOT_DELETABLE": (
+        "The rule {name} is {origin}, not saved through this API: disable it with "
+        '`"state": "DISABLED"` instead.',
+        "ルール {name} はこのAPIで保存されたものではありません（{origin}）。"
+        '`"state": "DISABLED"` で無効にしてください。',
+    ),
+    "EVENT_RULE_NAME_MISMATCH": (
+        "The rule's name in the body ({body}) differs from the one in the path ({path}).",
+        "本文のルール名（{body}）とパスのルール名（{path}）が一致しません。",
+    ),
+    "EVENT_RULE_INVALID": ("The rule is not valid: {reason}", "ルールが正しくありません: {reason}"),
+    "EVENT_PATTERN_INVALID": (
+        "The event pattern is not valid: {reason}",
+        "イベントパターンが正しくありません: {reason}",
+    ),
+    "EVENT_TARGET_INPUT_INVALID": (
+        "A target's input transformation is not valid: {reason}",
+        "ターゲットの入力変換が正しくありません: {reason}",
+    ),
+    "EVENT_TARGET_UNKNOWN_HANDLER": (
+        "A target names an unknown handler: {reason}",
+        "ターゲットに存在しないハンドラーが指定されています: {reason}",
+    ),
+    "EVENT_INVALID": ("The event is not valid: {reason}", "イベントが正しくありません: {reason}"),
+    "EVENT_BUS_UNAVAILABLE": (
+        "The event bus could not take the events; retry later.",
+        "イベントバスが応答しません。しばらくしてから再試行してください。",
+    ),
+    "EVENT_REPLAY_UNAVAILABLE": (
+        "Replays of this bus are run by EventBridge (StartReplay), not here.",
+        "このイベントバスのリプレイはEventBridge（StartReplay）で実行してください。",
+    ),
+    "EVENT_ARCHIVE_NOT_FOUND": (
+        "No event archive is called {name}.",
+        "イベントアーカイブ {name} は存在しません。",
+    ),
+    "WEBHOOK_ENDPOINT_NOT_DISABLED": (
+        "The endpoint {url} is not disabled.",
+        "エンドポイント {url} は無効化されていません。",
+    ),
     "MALFORMED_JSON": (
         "The request body is not valid JSON.",
         "リクエスト本文が正しいJSON形式ではありません。",
@@ -121,6 +173,40 @@ _MESSAGES: dict[str, tuple[str, str]] = {
     "CALLBACK_URL_UNRESOLVABLE": (
         "The callback URL's host cannot be resolved ({reason}).",
         "コールバックURLのホスト名を解決できません（{reason}）。",
+    ),
+    "WEBHOOK_SOURCE_UNKNOWN": (
+        "No webhook source of that name is configured.",
+        "その名前のWebhook送信元は設定されていません。",
+    ),
+    "WEBHOOK_SIGNATURE_MISSING": (
+        "The webhook signature (or its timestamp) header is missing.",
+        "Webhookの署名ヘッダー（またはタイムスタンプ）がありません。",
+    ),
+    "WEBHOOK_SIGNATURE_INVALID": (
+        "The webhook signature does not match the body.",
+        "Webhookの署名が本文と一致しません。",
+    ),
+    "WEBHOOK_TIMESTAMP_INVALID": (
+        "The webhook timestamp is not a Unix time in seconds.",
+        "Webhookのタイムスタンプが秒単位のUNIX時刻ではありません。",
+    ),
+    "WEBHOOK_TIMESTAMP_STALE": (
+        "The webhook timestamp is more than {seconds} seconds from now; check the sender's "
+        "clock, and sign each retry with a fresh timestamp.",
+        "Webhookのタイムスタンプが現在時刻から{seconds}秒以上ずれています。送信元の時計を確認し、"
+        "再送のたびに新しいタイムスタンプで署名してください。",
+    ),
+    "WEBHOOK_PAYLOAD_INVALID": (
+        "The webhook payload cannot be used: see details. Resending it unchanged will not help.",
+        "Webhookの内容を処理できません。詳細をご確認ください。同じ内容での再送は不要です。",
+    ),
+    "WEBHOOK_IN_PROGRESS": (
+        "This delivery is being processed right now; retry after {seconds} seconds.",
+        "この配信は現在処理中です。{seconds}秒後に再送してください。",
+    ),
+    "WEBHOOK_PROCESSING_FAILED": (
+        "The webhook could not be processed right now; retry after {seconds} seconds.",
+        "現在Webhookを処理できません。{seconds}秒後に再送してください。",
     ),
     "INTERNAL_ERROR": (
         "Something went wrong on our side. Please try again.",

@@ -9,6 +9,13 @@
 | manga-fm-session.fifo | FIFO | 60 s | 4 days | manga-fm-dlq.fifo |
 | manga-enrichment-queue.fifo | FIFO | 300 s | 7 days | manga-fm-dlq.fifo |
 | manga-fm-dlq, manga-fm-dlq.fifo | DLQs | 30 s | 14 days | (kept for investigation) |
+| manga-moderation | standard | 60 s | 14 days | manga-fm-dlq |
+| manga-deliveries | standard | 60 s | 4 days | manga-deliveries-dlq after 200 receives |
+| manga-deliveries-dlq | DLQ | 300 s | 14 days | (event targets' default DLQ) |
+
+``manga-deliveries`` carries the event bus's webhook and handler deliveries (and job
+callbacks): each target's own retry policy decides when a delivery gives up and goes to its
+dead-letter queue, so the queue's redrive is only a backstop above any policy's attempts.
 """
 
 from __future__ import annotations
@@ -19,12 +26,22 @@ from typing import Any
 
 from mangaassist.queues.base import QueueBackend, QueueConfig, RedrivePolicy
 
-__all__ = ["DEFAULT_TOPOLOGY", "ensure_topology", "load_topology"]
+__all__ = [
+    "DEFAULT_TOPOLOGY",
+    "DELIVERIES_DLQ",
+    "DELIVERIES_QUEUE",
+    "ensure_topology",
+    "load_topology",
+]
 
 DAY = 86_400.0
 MAX_RECEIVES = 3
 STANDARD_DLQ = "manga-fm-dlq"
 FIFO_DLQ = "manga-fm-dlq.fifo"
+DELIVERIES_QUEUE = "manga-deliveries"
+DELIVERIES_DLQ = "manga-deliveries-dlq"
+#: Above EventBridge's most retries (185) plus the first try: the policy always decides first.
+DELIVERIES_MAX_RECEIVES = 200
 
 
 def _queue(name: str, visibility_s: float, retention_days: float) -> QueueConfig:
@@ -46,6 +63,14 @@ DEFAULT_TOPOLOGY: tuple[QueueConfig, ...] = (
     _queue("manga-fm-ordered.fifo", 60, 7),
     _queue("manga-fm-session.fifo", 60, 4),
     _queue("manga-enrichment-queue.fifo", 300, 7),
+    _queue("manga-moderation", 60, 14),
+    QueueConfig(DELIVERIES_DLQ, visibility_timeout_s=300, retention_s=14 * DAY),
+    QueueConfig(
+        DELIVERIES_QUEUE,
+        visibility_timeout_s=60,
+        retention_s=4 * DAY,
+        redrive=RedrivePolicy(DELIVERIES_DLQ, DELIVERIES_MAX_RECEIVES),
+    ),
 )
 
 

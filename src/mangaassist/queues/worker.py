@@ -28,7 +28,13 @@ from typing import Any
 
 import structlog
 
-from mangaassist.queues.base import MAX_BATCH, QueueBackend, QueueError, ReceivedMessage
+from mangaassist.queues.base import (
+    MAX_BATCH,
+    MAX_VISIBILITY_S,
+    QueueBackend,
+    QueueError,
+    ReceivedMessage,
+)
 
 __all__ = [
     "FailureClass",
@@ -47,7 +53,7 @@ log = structlog.get_logger("mangaassist.worker")
 RETRY_BASE_S = 2.0
 RETRY_MAX_S = 300.0
 #: Longest wait a ``retry_after_s`` may ask for.
-RETRY_AFTER_MAX_S = 3600.0
+RETRY_AFTER_MAX_S = MAX_VISIBILITY_S  # 12 h: the webhook schedule's 10 h step fits
 
 
 class TransientError(Exception):
@@ -67,7 +73,23 @@ class ThrottledError(TransientError):
 
 
 class PermanentError(Exception):
-    """Retrying cannot help (bad input, a deleted product): straight to the dead-letter queue."""
+    """Retrying cannot help (bad input, a deleted product): straight to the dead-letter queue.
+
+    ``dead_letter`` parks it in that queue instead of the source queue's (an event target's
+    own DLQ); ``attributes`` are added to the parked message (which rule, which target).
+    """
+
+    def __init__(
+        self,
+        *args: object,
+        dead_letter: str | None = None,
+        attributes: Mapping[str, str] | None = None,
+        failure: str | None = None,
+    ) -> None:
+        super().__init__(*args)
+        self.dead_letter = dead_letter
+        self.attributes = dict(attributes or {})
+        self.failure = failure
 
 
 class FailureClass:
@@ -304,7 +326,10 @@ class Worker:
             async with asyncio.timeout(registration.timeout_s):
                 await registration.handler(job)
         except PermanentError as exc:
-            await self._dead_letter(queue, message, FailureClass.PERMANENT, str(exc), job.kind)
+            await self._dead_letter(
+                queue, message, exc.failure or FailureClass.PERMANENT, str(exc), job.kind,
+                to=exc.dead_letter, extra=exc.attributes,
+            )  # fmt: skip
         except TimeoutError:
             reason = f"took longer than {registration.timeout_s:g} s"
             await self._retry(queue, message, FailureClass.TIMEOUT, job.kind, reason)
@@ -402,16 +427,32 @@ class Worker:
         self._outcome(kind, "retried", failure)
 
     async def _dead_letter(
-        self, queue: str, message: ReceivedMessage, failure: str, reason: str, kind: str
+        self,
+        queue: str,
+        message: ReceivedMessage,
+        failure: str,
+        reason: str,
+        kind: str,
+        *,
+        to: str | None = None,
+        extra: Mapping[str, str] | None = None,
     ) -> None:
         config = await self._backend.config(queue)
-        if config.redrive is None:  # nowhere to park it: leave it for the retention period
+        target = to or (config.redrive.dead_letter if config.redrive is not None else None)
+        if target is None:  # nowhere to park it: leave it for the retention period
             log.error("permanent_failure_without_dlq", queue=queue, reason=reason)
             await self._backoff(queue, message, failure, kind)
             return
-        dlq = await self._backend.config(config.redrive.dead_letter)
+        try:
+            dlq = await self._backend.config(target)
+        except QueueError:  # a target's DLQ that does not exist: the queue's own, if any
+            if config.redrive is None or target == config.redrive.dead_letter:
+                raise
+            log.error("dead_letter_queue_missing", queue=target, falling_back=config.redrive)
+            dlq = await self._backend.config(config.redrive.dead_letter)
         attributes = {
             **message.attributes,
+            **(extra or {}),
             "dlq.source": queue,
             "dlq.failure": failure,
             "dlq.reason": reason[:1000],

@@ -4,21 +4,25 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import datetime
-from typing import Protocol
+from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 from mangaassist.domain.batch import BatchItem, BatchRequest, ItemFailure, ItemResult
 from mangaassist.domain.catalog import SeriesRecord
 from mangaassist.domain.enrichment import EnrichmentDone, SeriesEnrichment
+from mangaassist.domain.event_records import ArchivedEvent, ArchiveRow, EndpointHealth, StoredRule
 from mangaassist.domain.session import Session, Turn
+from mangaassist.domain.webhook import ClaimOutcome
 
 __all__ = [
     "BatchStore",
     "CatalogStore",
     "EnrichmentStore",
+    "EventStore",
     "SessionStore",
     "Store",
     "UpsertCounts",
+    "WebhookIdempotencyStore",
 ]
 
 
@@ -204,7 +208,105 @@ class EnrichmentStore(Protocol):
         ...
 
 
-class Store(CatalogStore, SessionStore, BatchStore, EnrichmentStore, Protocol):
+class EventStore(Protocol):
+    """The event bus's state: rules from the admin API, archives and endpoint health."""
+
+    async def list_event_rules(self) -> list[StoredRule]:
+        """Every rule saved through the admin API, by name."""
+        ...
+
+    async def put_event_rule(self, name: str, config: dict[str, Any], *, now: datetime) -> bool:
+        """Create or replace a rule; True when it was created."""
+        ...
+
+    async def delete_event_rule(self, name: str) -> bool:
+        """Delete a rule; True when it existed."""
+        ...
+
+    async def archive_events(self, rows: Sequence[ArchiveRow]) -> None:
+        """Append events to their archives (committed when this returns)."""
+        ...
+
+    async def archived_events(
+        self, archive: str, start: datetime, end: datetime, *, after_seq: int = 0, limit: int = 500
+    ) -> list[ArchivedEvent]:
+        """A page of an archive's events with ``start <= time < end``, in archive order."""
+        ...
+
+    async def purge_archive(self, now: datetime) -> int:
+        """Delete archived events past their retention; return how many."""
+        ...
+
+    async def get_endpoint(self, url: str) -> EndpointHealth | None:
+        """The health of an outbound webhook endpoint, None when it never failed."""
+        ...
+
+    async def list_endpoints(self) -> list[EndpointHealth]:
+        """Every endpoint that ever failed."""
+        ...
+
+    async def endpoint_failed(
+        self, url: str, *, now: datetime, error: str, disable_after: timedelta
+    ) -> EndpointHealth:
+        """Record a failed delivery; disable the endpoint after ``disable_after`` of failures."""
+        ...
+
+    async def endpoint_succeeded(self, url: str) -> None:
+        """A delivery went through: the run of failures is over."""
+        ...
+
+    async def enable_endpoint(self, url: str) -> bool:
+        """Re-enable a disabled endpoint; True when it was disabled."""
+        ...
+
+
+class WebhookIdempotencyStore(Protocol):
+    """Idempotency keys of inbound webhooks: each delivery is processed once per key.
+
+    A key is claimed with a lease before processing, then completed with a small result (kept
+    ``ttl_s``) or released on failure so the sender's retry can claim it again. Exactly one of
+    any number of concurrent claimers wins. Datetimes must be timezone-aware.
+    """
+
+    async def claim_webhook(
+        self, source: str, key: str, *, now: datetime, lease_s: float, ttl_s: float
+    ) -> ClaimOutcome:
+        """Claim the key (new, or its lease or retention ended), or say why not: ``completed``
+        with the stored result, or ``in_progress`` while another claim's lease runs."""
+        ...
+
+    async def complete_webhook(
+        self,
+        source: str,
+        key: str,
+        result: dict[str, Any],
+        *,
+        now: datetime,
+        ttl_s: float,
+        token: str | None = None,
+    ) -> bool:
+        """Store the result and keep the key ``ttl_s`` from ``now``; with ``token``, only while
+        that claim holds the key. True when it was updated."""
+        ...
+
+    async def release_webhook(self, source: str, key: str, *, token: str | None = None) -> bool:
+        """Delete an unfinished claim (with ``token``: only that one); True when one existed."""
+        ...
+
+    async def purge_webhook_keys(self, before: datetime) -> int:
+        """Delete keys whose lease or retention ended before ``before``; return how many."""
+        ...
+
+
+class Store(
+    CatalogStore,
+    SessionStore,
+    BatchStore,
+    EnrichmentStore,
+    EventStore,
+    WebhookIdempotencyStore,
+    Protocol,
+):
     """The whole store port: catalog, chat sessions and lifecycle."""
 
     @property

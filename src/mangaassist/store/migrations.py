@@ -18,10 +18,14 @@ from mangaassist.store.schema import (
     batch_requests,
     chat_sessions,
     chat_turns,
+    event_archive,
+    event_rules,
     schema_migrations,
     series,
     series_enrichment,
     store_meta,
+    webhook_endpoints,
+    webhook_idempotency,
 )
 
 __all__ = ["CATALOG_VERSION_KEY", "MIGRATIONS", "Migration", "apply_migrations", "current_version"]
@@ -65,11 +69,23 @@ def _create_series_enrichment(conn: Connection) -> None:
     series_enrichment.create(conn, checkfirst=True)
 
 
+def _create_webhook_idempotency(conn: Connection) -> None:
+    webhook_idempotency.create(conn, checkfirst=True)
+
+
+def _create_event_bus(conn: Connection) -> None:
+    event_rules.create(conn, checkfirst=True)
+    event_archive.create(conn, checkfirst=True)
+    webhook_endpoints.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "catalog series and store metadata", _create_catalog),
     Migration(2, "chat sessions and their turns", _create_chat_sessions),
     Migration(3, "batch requests and their results", _create_batches),
     Migration(4, "series enrichment", _create_series_enrichment),
+    Migration(5, "webhook idempotency", _create_webhook_idempotency),
+    Migration(6, "event rules, event archive and webhook endpoint health", _create_event_bus),
 )
 
 

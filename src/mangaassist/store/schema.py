@@ -24,16 +24,21 @@ from sqlalchemy import (
 
 __all__ = [
     "MAX_SESSION_ID_LENGTH",
+    "MAX_WEBHOOK_KEY_LENGTH",
     "UtcDateTime",
     "batch_items",
     "batch_requests",
     "chat_sessions",
     "chat_turns",
+    "event_archive",
+    "event_rules",
     "metadata",
     "schema_migrations",
     "series",
     "series_enrichment",
     "store_meta",
+    "webhook_endpoints",
+    "webhook_idempotency",
 ]
 
 #: Longest accepted chat session id; PostgreSQL enforces the column length, SQLite does not,
@@ -203,4 +208,64 @@ series_enrichment = Table(
     Column("updated_at", UtcDateTime, nullable=False),
     # `catalog enrich` waits for its jobs by looking their ids up.
     Index("ix_series_enrichment_job_id", "job_id"),
+)
+
+#: Longest idempotency key stored as given; longer keys are stored as their SHA-256.
+MAX_WEBHOOK_KEY_LENGTH = 200
+
+webhook_idempotency = Table(
+    "webhook_idempotency",
+    metadata,
+    Column("source", String(64), primary_key=True),
+    Column("key", String(MAX_WEBHOOK_KEY_LENGTH), primary_key=True),
+    # `processing` (claimed, not finished) or `completed` (processed, rejected or ignored).
+    Column("status", String(16), nullable=False),
+    # A fresh token per claim: completing or releasing an old claim never touches a new one.
+    Column("token", String(32), nullable=False),
+    Column("claimed_at", UtcDateTime, nullable=False),
+    Column("completed_at", UtcDateTime, nullable=True),
+    # End of the lease while `processing`, end of retention once `completed`: past it, the key
+    # may be claimed again (one conditional upsert), and the purge deletes the row.
+    Column("expires_at", UtcDateTime, nullable=False),
+    Column("result", JSON(none_as_null=True), nullable=True),
+    Index("ix_webhook_idempotency_expires_at", "expires_at"),
+)
+
+event_rules = Table(
+    "event_rules",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    # The rule as the admin API takes it (camelCase JSON); parsed and checked on every load.
+    Column("config", JSON, nullable=False),
+    Column("updated_at", UtcDateTime, nullable=False),
+)
+
+event_archive = Table(
+    "event_archive",
+    metadata,
+    # Replay reads in this order: the order events were archived in.
+    Column(
+        "seq", BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
+    ),
+    Column("archive", String(48), nullable=False),
+    Column("event_id", String(64), nullable=False),
+    Column("event_time", UtcDateTime, nullable=False),
+    Column("source", String(256), nullable=False),
+    Column("detail_type", String(128), nullable=False),
+    Column("body", Text, nullable=False),
+    Column("expires_at", UtcDateTime, nullable=False),
+    Index("ix_event_archive_archive_time", "archive", "event_time"),
+    Index("ix_event_archive_expires_at", "expires_at"),
+)
+
+webhook_endpoints = Table(
+    "webhook_endpoints",
+    metadata,
+    Column("url", Text, primary_key=True),
+    # Start of the current run of failures; null while the endpoint answers.
+    Column("failing_since", UtcDateTime, nullable=True),
+    Column("last_failure_at", UtcDateTime, nullable=True),
+    Column("last_error", Text, nullable=True),
+    Column("failures", Integer, nullable=False, default=0),
+    Column("disabled_at", UtcDateTime, nullable=True),
 )

@@ -7,16 +7,26 @@ Each operation is a function of a synchronous Core connection (``sql_catalog``,
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from datetime import datetime
+from datetime import datetime, timedelta
 from functools import partial
+from typing import Any
 
 from sqlalchemy import Connection, text
 
 from mangaassist.domain.batch import BatchItem, BatchRequest, ItemFailure, ItemResult
 from mangaassist.domain.catalog import SeriesRecord
 from mangaassist.domain.enrichment import EnrichmentDone, SeriesEnrichment
+from mangaassist.domain.event_records import ArchivedEvent, ArchiveRow, EndpointHealth, StoredRule
 from mangaassist.domain.session import Session, Turn
-from mangaassist.store import sql_batches, sql_catalog, sql_enrichment, sql_sessions
+from mangaassist.domain.webhook import ClaimOutcome
+from mangaassist.store import (
+    sql_batches,
+    sql_catalog,
+    sql_enrichment,
+    sql_events,
+    sql_idempotency,
+    sql_sessions,
+)
 from mangaassist.store.base import UpsertCounts
 from mangaassist.store.executor import executor_for
 from mangaassist.store.group_commit import GroupCommitter
@@ -95,6 +105,108 @@ class SqlStore:
 
     async def enrichment_jobs_done(self, job_ids: Sequence[str]) -> list[EnrichmentDone]:
         return await self._run.read(partial(sql_enrichment.enrichment_jobs_done, job_ids=job_ids))
+
+    # -- event bus ---------------------------------------------------------------------------
+
+    async def list_event_rules(self) -> list[StoredRule]:
+        return await self._run.read(sql_events.list_event_rules)
+
+    async def put_event_rule(self, name: str, config: dict[str, Any], *, now: datetime) -> bool:
+        return await self._run.write(
+            partial(sql_events.put_event_rule, name=name, config=config, now=now)
+        )
+
+    async def delete_event_rule(self, name: str) -> bool:
+        return await self._run.write(partial(sql_events.delete_event_rule, name=name))
+
+    async def archive_events(self, rows: Sequence[ArchiveRow]) -> None:
+        # Every published event is archived: concurrent publishes share a transaction.
+        await self._writes.run(partial(sql_events.archive_events, rows=rows))
+
+    async def archived_events(
+        self, archive: str, start: datetime, end: datetime, *, after_seq: int = 0, limit: int = 500
+    ) -> list[ArchivedEvent]:
+        return await self._run.read(
+            partial(
+                sql_events.archived_events,
+                archive=archive,
+                start=start,
+                end=end,
+                after_seq=after_seq,
+                limit=limit,
+            )
+        )
+
+    async def purge_archive(self, now: datetime) -> int:
+        return await self._run.write(partial(sql_events.purge_archive, now=now))
+
+    async def get_endpoint(self, url: str) -> EndpointHealth | None:
+        return await self._run.read(partial(sql_events.get_endpoint, url=url))
+
+    async def list_endpoints(self) -> list[EndpointHealth]:
+        return await self._run.read(sql_events.list_endpoints)
+
+    async def endpoint_failed(
+        self, url: str, *, now: datetime, error: str, disable_after: timedelta
+    ) -> EndpointHealth:
+        return await self._run.write(
+            partial(
+                sql_events.endpoint_failed,
+                url=url,
+                now=now,
+                error=error,
+                disable_after=disable_after,
+            )
+        )
+
+    async def endpoint_succeeded(self, url: str) -> None:
+        await self._run.write(partial(sql_events.endpoint_succeeded, url=url))
+
+    async def enable_endpoint(self, url: str) -> bool:
+        return await self._run.write(partial(sql_events.enable_endpoint, url=url))
+
+    # -- inbound webhook idempotency ---------------------------------------------------------
+
+    async def claim_webhook(
+        self, source: str, key: str, *, now: datetime, lease_s: float, ttl_s: float
+    ) -> ClaimOutcome:
+        work = partial(
+            sql_idempotency.claim_webhook,
+            source=source,
+            key=key,
+            now=now,
+            lease_s=lease_s,
+            ttl_s=ttl_s,
+        )
+        return await self._run.write(work)
+
+    async def complete_webhook(
+        self,
+        source: str,
+        key: str,
+        result: dict[str, Any],
+        *,
+        now: datetime,
+        ttl_s: float,
+        token: str | None = None,
+    ) -> bool:
+        work = partial(
+            sql_idempotency.complete_webhook,
+            source=source,
+            key=key,
+            result=result,
+            now=now,
+            ttl_s=ttl_s,
+            token=token,
+        )
+        return await self._run.write(work)
+
+    async def release_webhook(self, source: str, key: str, *, token: str | None = None) -> bool:
+        work = partial(sql_idempotency.release_webhook, source=source, key=key, token=token)
+        return await self._run.write(work)
+
+    async def purge_webhook_keys(self, before: datetime) -> int:
+        return await self._run.write(partial(sql_idempotency.purge_webhook_keys, before=before))
 
     # -- chat sessions -----------------------------------------------------------------------
 
