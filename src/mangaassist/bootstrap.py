@@ -20,11 +20,14 @@ from mangaassist.chat.service import ChatConfig, ChatService
 from mangaassist.domain.cost import Price
 from mangaassist.domain.policy import StorePolicy
 from mangaassist.domain.routing import ModelTier
+from mangaassist.events.analytics import USAGE_FILE, AnalyticsSink, UsageLedger
 from mangaassist.events.archive import Archive, Replayer
 from mangaassist.events.base import EventBus
 from mangaassist.events.builtin_rules import (
+    ANALYTICS_HANDLER,
     CACHE_INVALIDATION_HANDLER,
     SEARCH_REINDEX_HANDLER,
+    USAGE_HANDLER,
     builtin_rules,
 )
 from mangaassist.events.delivery import EVENT_DELIVERY_JOB, EventDeliveryJobs
@@ -36,6 +39,8 @@ from mangaassist.events.schemas import SchemaRegistry
 from mangaassist.jobs.backlog import BacklogGauge
 from mangaassist.jobs.batch import ANALYSIS_JOB, CALLBACK_JOB, BatchConfig, BatchJobs
 from mangaassist.jobs.callbacks import CallbackJobs
+from mangaassist.jobs.event_jobs import ANALYTICS_FILE, register_event_jobs
+from mangaassist.jobs.moderation import CASES_FILE
 from mangaassist.llm.base import ChatModel
 from mangaassist.llm.offline import OFFLINE_MODEL_ID, OfflineModel
 from mangaassist.observability.chat_metrics import ChatMetrics
@@ -101,6 +106,10 @@ class Container:
     webhooks: WebhookClient
     #: Inbound webhooks: verified, processed once per key, dispatched (POST /webhooks/{source}).
     inbound_webhooks: InboundWebhooks
+    #: The ``analytics`` event handler: every event as a line of a JSON Lines file.
+    analytics: AnalyticsSink
+    #: The ``usage_ledger`` event handler: one line per answer (model, tokens, cost).
+    usage: UsageLedger
 
     async def start(self) -> None:
         """Bring the store schema and the queues up to date. Safe from several processes."""
@@ -135,6 +144,8 @@ class Container:
         await self.cache.close()
         await self.webhooks.close()
         await self.events.close()
+        await self.analytics.close()
+        await self.usage.close()
         await self.queues.close()
         await self.store.close()
 
@@ -166,13 +177,18 @@ def build_buffer(settings: Settings) -> DeltaBuffer:
     return MemoryDeltaBuffer(window_s=settings.stream_resume_window_s)
 
 
+def data_folder(settings: Settings) -> Path:
+    """Where local data files live unless a setting names them: beside a SQLite store, else
+    ``var/`` (queues.db, callback-secret, analytics.jsonl, moderation-cases.jsonl)."""
+    store_file = sqlite_path(async_url(settings.store_url))
+    return store_file.parent if store_file is not None else Path("var")
+
+
 def build_queues(settings: Settings) -> QueueBackend:
     """The job queues named by ``MANGAASSIST_QUEUES_URL``."""
     url = settings.queues_url
     if url is None:
-        store_file = sqlite_path(async_url(settings.store_url))
-        folder = store_file.parent if store_file is not None else Path("var")
-        url = f"sqlite:///{folder / 'queues.db'}"
+        url = f"sqlite:///{data_folder(settings) / 'queues.db'}"
     return open_queues(url, namespace=settings.queues_namespace)
 
 
@@ -234,8 +250,7 @@ def callback_secret(settings: Settings) -> Callable[[], str]:
     if settings.callback_secret is not None:
         configured = settings.callback_secret.get_secret_value()
         return lambda: configured
-    store_file = sqlite_path(async_url(settings.store_url))
-    folder = store_file.parent if store_file is not None else Path("var")
+    folder = data_folder(settings)
     return functools.cache(lambda: load_or_create_secret(folder / "callback-secret"))
 
 
@@ -326,6 +341,18 @@ def build(settings: Settings | None = None) -> Container:
     jobs.register(ANALYSIS_JOB, batches.handle, timeout_s=settings.batch_analysis_timeout_s + 30)
     callbacks = CallbackJobs(store, queues, webhooks, callback_secret(settings))
     jobs.register(CALLBACK_JOB, callbacks.handle, timeout_s=settings.callback_timeout_s + 30)
+    folder = data_folder(settings)
+    analytics_path = settings.events_analytics_path
+    event_jobs = register_event_jobs(
+        jobs,
+        bus=events,
+        catalog=catalog,
+        analytics_path=Path(analytics_path) if analytics_path else folder / ANALYTICS_FILE,
+        cases_path=folder / CASES_FILE,
+    )
+    handlers.register(ANALYTICS_HANDLER, event_jobs.analytics.handle)
+    usage = UsageLedger(folder / USAGE_FILE)
+    handlers.register(USAGE_HANDLER, usage.handle)
     return Container(
         queues=queues,
         batches=batches,
@@ -352,4 +379,6 @@ def build(settings: Settings | None = None) -> Container:
         outbound=outbound,
         inbound_webhooks=build_inbound_webhooks(settings, store, catalog, events),
         metrics=HttpMetrics(registry),
+        analytics=event_jobs.analytics,
+        usage=usage,
     )

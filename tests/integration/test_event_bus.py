@@ -31,7 +31,7 @@ from mangaassist.webhooks.signing import new_secret, verify
 pytestmark = pytest.mark.timeout(60)
 
 SECRET = new_secret()
-TOKEN = "admin-test-token"  # noqa: S105 - a test token
+TOKEN = "admin-test-token"
 ADMIN = {"Authorization": f"Bearer {TOKEN}"}
 
 
@@ -233,7 +233,9 @@ async def test_a_webhook_target_is_signed_and_retried_on_the_schedule(
         assert json.loads(body)["orderId"] == "o-1"
     # And the endpoint is healthy again after its success
     health = await container.store.get_endpoint(receiver.url)
-    assert health is not None and health.failing_since is None and not health.disabled
+    assert health is not None
+    assert health.failing_since is None
+    assert not health.disabled
 
 
 async def test_an_endpoint_failing_past_the_period_is_disabled(
@@ -256,7 +258,8 @@ async def test_an_endpoint_failing_past_the_period_is_disabled(
         await _drain(built, DELIVERIES_QUEUE)
         sent = len(receiver.requests)
         health = await built.store.get_endpoint(receiver.url)
-        assert health is not None and health.disabled
+        assert health is not None
+        assert health.disabled
         # When another event comes, nothing is sent: it goes straight to the DLQ
         await built.events.publish(_payment("o-2"))
         await _drain(built, DELIVERIES_QUEUE)
@@ -319,7 +322,7 @@ async def test_queue_targets_get_jobs_and_fifo_messages(container: Container) ->
 
 async def test_rules_are_checked_as_eventbridge_checks_them(container: Container) -> None:
     six = [{"id": f"t{i}", "handler": "analytics"} for i in range(6)]
-    cases = [
+    cases: list[tuple[dict[str, Any], str]] = [
         (
             {"name": "r", "eventPattern": {"source": "not-a-list"}, "targets": []},
             "EVENT_PATTERN_INVALID",

@@ -13,6 +13,7 @@ import pytest
 from hypothesis import assume, given
 from hypothesis import strategies as st
 
+from mangaassist.events import patterns
 from mangaassist.events.pattern_compile import parse_ip
 from mangaassist.events.patterns import (
     InvalidEventPattern,
@@ -362,6 +363,18 @@ def test_repeated_keys_merge_objects_and_keep_the_last_leaf() -> None:
     base = {"source": "y", "detail": {"a": "1", "b": "2"}}
     assert check(pattern, {**base, "c": "3", "f": "6"})
     assert not check(pattern, {**base, "c": "3", "d": "4"})
+
+
+def test_the_public_names_are_exported() -> None:
+    assert sorted(patterns.__all__) == [
+        "CompiledPattern",
+        "InvalidEventPattern",
+        "compile_pattern",
+        "matches",
+        "merge_duplicate_keys",
+        "validate_pattern",
+    ]
+    assert all(hasattr(patterns, name) for name in patterns.__all__)
 
 
 # --- properties ---------------------------------------------------------------------------

@@ -38,16 +38,17 @@ from typing import Any
 from mangaassist.events.envelope import Event
 
 __all__ = [
-    "ANALYTICS_HANDLER",
     "MAX_BATCH_BYTES",
+    "USAGE_FILE",
     "AnalyticsSink",
     "JsonLinesWriter",
+    "UsageLedger",
     "json_line",
     "received_at",
 ]
 
-#: The handler name rules use for the analytics sink (``{"handler": "analytics"}``).
-ANALYTICS_HANDLER = "analytics"
+#: The usage ledger's file in the data folder.
+USAGE_FILE = "usage.jsonl"
 #: Most bytes one ``write`` takes; a larger backlog goes out in several batches.
 MAX_BATCH_BYTES = 1 << 20
 _FILE_MODE = 0o640
@@ -189,6 +190,25 @@ class AnalyticsSink:
         the whole event, whatever a rule's transformer would hand other targets."""
         record = event.to_dict()
         record["receivedAt"] = received_at(self._clock())
+        await self.writer.append(record)
+
+    async def close(self) -> None:
+        """Wait for queued lines to be written."""
+        await self.writer.close()
+
+
+class UsageLedger:
+    """The ``usage_ledger`` handler: one line per answer, the rule's transformed input (model,
+    tokens, cost, latency) plus the event id, for cost reports that sum a small file instead of
+    scanning every event."""
+
+    def __init__(self, path: Path) -> None:
+        self.writer = JsonLinesWriter(path)
+
+    async def handle(self, event: Event, target_input: Any) -> None:
+        """Append the usage record; a non-object input is kept under ``input``."""
+        record = dict(target_input) if isinstance(target_input, dict) else {"input": target_input}
+        record["eventId"] = event.id
         await self.writer.append(record)
 
     async def close(self) -> None:

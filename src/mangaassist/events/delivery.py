@@ -80,6 +80,14 @@ def _queue_entry(
     )
 
 
+def _delivery_body(key: str, payload: dict[str, Any], envelope_json: str) -> str:
+    """``job_body(EVENT_DELIVERY_JOB, key, {"event": envelope, **payload})``, with the event's
+    JSON encoded once per event rather than once per target."""
+    rest = json.dumps(payload, ensure_ascii=False, separators=(",", ":"))
+    head = json.dumps({"kind": EVENT_DELIVERY_JOB, "id": key}, ensure_ascii=False)
+    return f'{head[:-1]}, "payload": {{"event":{envelope_json},{rest[1:]}}}'
+
+
 def plan_deliveries(
     event: Event, rules: list[Rule], now: datetime, as_dict: dict[str, Any] | None = None
 ) -> list[PlannedDelivery]:
@@ -89,6 +97,7 @@ def plan_deliveries(
     if not rules:
         return planned
     envelope = as_dict if as_dict is not None else event.to_dict()
+    envelope_json = json.dumps(envelope, ensure_ascii=False, separators=(",", ":"))
     for rule in rules:
         for target in rule.targets:
             key = _delivery_id(event, rule.name, target.id)
@@ -101,7 +110,6 @@ def plan_deliveries(
                 )
                 continue
             payload: dict[str, Any] = {
-                "event": envelope,
                 "rule": rule.name,
                 "target": {
                     "id": target.id,
@@ -117,7 +125,7 @@ def plan_deliveries(
                 payload["input"] = text
             entry = BatchEntry(
                 id=key,
-                body=job_body(EVENT_DELIVERY_JOB, key, payload),
+                body=_delivery_body(key, payload, envelope_json),
                 attributes={
                     "event.id": event.id,
                     "event.rule": rule.name,

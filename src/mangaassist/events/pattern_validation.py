@@ -185,7 +185,9 @@ def _walk_or(value: object, prefix: str, where: str, branches: list[Branch]) -> 
         copies = [dict(branch) for branch in branches]
         result.extend(_walk(alternative, prefix, here, in_or=True, branches=copies))
         if len(result) > MAX_BRANCHES:
-            raise InvalidEventPattern(f"Rule is too complex: more than {MAX_BRANCHES} $or branches")
+            raise InvalidEventPattern(
+                f"Rule is too complex: more than {MAX_BRANCHES} $or branches", where
+            )
     return result
 
 
@@ -213,9 +215,8 @@ def _parse_field(values: list[Any], where: str) -> FieldSpec:
             )
     wildcards = [*spec.wildcards]
     wildcards += [w for b in spec.anything_but if b.kind == "wildcard" for w in b.values]
-    if wildcards and wildcard_complexity(wildcards, WILDCARD_COMPLEXITY_LIMIT) > (
-        WILDCARD_COMPLEXITY_LIMIT
-    ):
+    limit = WILDCARD_COMPLEXITY_LIMIT
+    if wildcards and wildcard_complexity(wildcards, limit) > limit:
         raise InvalidEventPattern(
             "Rule is too complex - try using fewer wildcard characters or fewer repeating"
             " character sequences after a wildcard character",

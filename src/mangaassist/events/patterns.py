@@ -93,6 +93,8 @@ def merge_duplicate_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
 
     A repeated leaf field keeps its last value (AWS: "the last reference will be the one used");
     repeated objects merge field by field; a second ``$or`` combines with the first (both apply).
+    A key repeated inside one match expression (``{"prefix": "a", "prefix": "b"}``), which AWS
+    refuses, also keeps its last value here.
     """
     result: dict[str, Any] = {}
     for key, value in pairs:
@@ -235,7 +237,18 @@ def _field_check(
             return match(value)
 
         return check_nested
-    string_test = _string_test(child.spec) if child.spec is not None else None
+    spec = child.spec
+    if spec is not None and spec.strings and FieldSpec(strings=spec.strings) == spec:
+        exact = frozenset(spec.strings)
+
+        def check_exact(obj: dict[str, Any]) -> bool:
+            value = obj.get(segment, missing)
+            if type(value) is str:
+                return value in exact
+            return match(value)
+
+        return check_exact
+    string_test = _string_test(spec) if spec is not None else None
     if string_test is None:
         return lambda obj: match(obj.get(segment, missing))
 
@@ -249,11 +262,7 @@ def _field_check(
 
 
 def _string_test(spec: FieldSpec) -> Callable[[str], bool] | None:
-    """A C-level test for a string value when the field asks only for strings of one kind."""
-    if spec.absent or spec.ip_literals:
-        return None
-    if spec.strings and FieldSpec(strings=spec.strings) == spec:
-        return frozenset(spec.strings).__contains__
+    """A C-level test for a string value when the field asks only for prefixes or suffixes."""
     if spec.prefixes and FieldSpec(prefixes=spec.prefixes) == spec:
         return methodcaller("startswith", tuple(spec.prefixes))
     if spec.suffixes and FieldSpec(suffixes=spec.suffixes) == spec:
