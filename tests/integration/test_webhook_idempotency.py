@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from mangaassist.domain.webhook import ClaimState
+from mangaassist.domain.webhook import ClaimOutcome, ClaimState
 from mangaassist.store.sql import SqlStore
 
 pytestmark = pytest.mark.timeout(60)
@@ -18,7 +18,9 @@ LEASE_S = 300.0
 TTL_S = 86_400.0
 
 
-async def _claim(store: SqlStore, key: str = "evt_1", now: datetime = NOW, source: str = "stripe"):  # type: ignore[no-untyped-def]
+async def _claim(
+    store: SqlStore, key: str = "evt_1", now: datetime = NOW, source: str = "stripe"
+) -> ClaimOutcome:
     return await store.claim_webhook(source, key, now=now, lease_s=LEASE_S, ttl_s=TTL_S)
 
 

@@ -192,6 +192,9 @@ async def test_a_storm_of_1000_deliveries_has_each_valid_effect_exactly_once(
             [item] = delivery.payload["items"]
             assert stored[item["id"]].price_jpy == item["price_jpy"], i
     assert all(record.price_jpy > 1 for record in stored.values())
+    # Search shows them too: every 200 came after a re-index that included its change.
+    indexed = {r.id: r.price_jpy for r in (await storm_container.catalog.index()).records}
+    assert indexed == {series_id: record.price_jpy for series_id, record in stored.items()}
 
     retries = sum(len(d.statuses) - 1 for d in valid)
     duplicates_seen = sum(1 for d in valid if d.final["status"] == "already_processed")

@@ -1,1 +1,2 @@
-"""Webhooks: Standard Webhooks signatures, the SSRF guard and outbound signed delivery."""
+"""Webhooks: signatures, the SSRF guard, outbound signed delivery, and inbound deliveries
+(verified, processed once per idempotency key, dispatched to their handlers)."""

@@ -26,7 +26,7 @@ import asyncio
 import math
 import time
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
@@ -36,6 +36,7 @@ from mangaassist.domain.webhook import ClaimState
 from mangaassist.events.envelope import InvalidEvent
 from mangaassist.store.base import WebhookIdempotencyStore
 from mangaassist.webhooks.handlers import Delivery, UnusablePayloadError, WebhookHandler
+from mangaassist.webhooks.outcome import InboundOutcome, error_outcome, unavailable
 from mangaassist.webhooks.payload import MalformedJsonError, idempotency_key, parse_payload
 from mangaassist.webhooks.schemes import TIMESTAMP_STALE, WebhookAuthError
 from mangaassist.webhooks.sources import WebhookSource
@@ -44,8 +45,6 @@ __all__ = ["InboundConfig", "InboundOutcome", "InboundWebhooks"]
 
 log = structlog.get_logger("mangaassist.webhooks")
 
-#: ``Retry-After`` of a delivery whose processing failed on our side.
-FAILED_RETRY_AFTER_S = 10
 #: Longest ``Retry-After`` of a delivery someone else is processing (its lease may be longer).
 IN_PROGRESS_RETRY_AFTER_S = 5
 #: How often expired keys are purged (they are reclaimable anyway; this only frees space).
@@ -59,42 +58,6 @@ class InboundConfig:
     sources: Mapping[str, WebhookSource]
     ttl_s: float = 86_400.0
     lease_s: float = 300.0
-
-
-@dataclass(frozen=True, slots=True)
-class InboundOutcome:
-    """The answer to the sender: a 200 ``body``, or an error ``code`` for the error envelope."""
-
-    status: int
-    body: dict[str, Any] | None = None
-    code: str | None = None
-    retry_after_s: int | None = None
-    details: list[dict[str, Any]] = field(default_factory=list)
-    #: Placeholders of the error's localized message.
-    params: dict[str, object] = field(default_factory=dict)
-
-    @property
-    def ok(self) -> bool:
-        """True for a 2xx answer."""
-        return self.code is None
-
-
-def _error(
-    status: int,
-    code: str,
-    *,
-    retry_after_s: int | None = None,
-    details: list[dict[str, Any]] | None = None,
-    seconds: float | None = None,
-) -> InboundOutcome:
-    wait = retry_after_s if seconds is None else seconds
-    return InboundOutcome(
-        status,
-        code=code,
-        retry_after_s=retry_after_s,
-        details=details or [],
-        params={} if wait is None else {"seconds": wait},
-    )
 
 
 class InboundWebhooks:
@@ -120,20 +83,20 @@ class InboundWebhooks:
         """Answer one delivery; never raises for anything the sender sent."""
         config = self._config.sources.get(source)
         if config is None:
-            return _error(404, "WEBHOOK_SOURCE_UNKNOWN")
+            return error_outcome(404, "WEBHOOK_SOURCE_UNKNOWN")
         try:
             config.verify(headers, raw_body, now=time.time())
         except WebhookAuthError as exc:
             log.warning("webhook_refused", source=source, code=exc.code, reason=exc.reason)
             if exc.code == TIMESTAMP_STALE:
-                return _error(403, exc.code, seconds=config.tolerance_s)
-            return _error(401, exc.code)
+                return error_outcome(403, exc.code, seconds=config.tolerance_s)
+            return error_outcome(401, exc.code)
         try:
             payload = parse_payload(raw_body)
         except MalformedJsonError:
-            return _error(400, "MALFORMED_JSON")
+            return error_outcome(400, "MALFORMED_JSON")
         if not isinstance(payload, dict):
-            return _error(422, "WEBHOOK_PAYLOAD_INVALID", details=[_NOT_AN_OBJECT])
+            return error_outcome(422, "WEBHOOK_PAYLOAD_INVALID", details=[_NOT_AN_OBJECT])
         key = idempotency_key(config, headers, payload, raw_body)
         await self._purge_now_and_then()
         return await self._process(config, Delivery(source, key), payload)
@@ -152,13 +115,13 @@ class InboundWebhooks:
             )
         except Exception:  # the store is down: nothing was done, the sender must retry
             log.exception("webhook_claim_failed", source=delivery.source, key=delivery.key)
-            return _unavailable()
+            return unavailable()
         if claim.state is ClaimState.COMPLETED:
             return self._answer("already_processed", delivery, claim.result or {})
         if claim.state is ClaimState.IN_PROGRESS:
             left = (claim.expires_at - now).total_seconds() if claim.expires_at else 1.0
             wait = max(1, min(IN_PROGRESS_RETRY_AFTER_S, math.ceil(left)))
-            return _error(409, "WEBHOOK_IN_PROGRESS", retry_after_s=wait)
+            return error_outcome(409, "WEBHOOK_IN_PROGRESS", retry_after_s=wait)
         handler = self._handlers[config.handler]
         try:
             # The handler must finish within the lease: past it, a retry may claim the key
@@ -170,7 +133,7 @@ class InboundWebhooks:
         except Exception:
             log.exception("webhook_failed", source=delivery.source, key=delivery.key)
             await self._release(delivery, claim.token)
-            return _unavailable()
+            return unavailable()
         except asyncio.CancelledError:
             # The request was abandoned: free the key now rather than after the lease.
             await asyncio.shield(self._release(delivery, claim.token))
@@ -178,7 +141,7 @@ class InboundWebhooks:
         if not await self._complete(
             delivery, {"outcome": result.outcome, **result.summary}, claim.token
         ):
-            return _unavailable()
+            return unavailable()
         log.info(
             "webhook_processed", source=delivery.source, key=delivery.key, outcome=result.outcome
         )
@@ -192,8 +155,8 @@ class InboundWebhooks:
         stored = {"outcome": "rejected", "code": exc.code, "reason": exc.reason}
         log.warning("webhook_rejected", source=delivery.source, key=delivery.key, reason=exc.reason)
         if not await self._complete(delivery, stored, token):
-            return _unavailable()
-        return _error(422, exc.code, details=exc.details)
+            return unavailable()
+        return error_outcome(422, exc.code, details=exc.details)
 
     async def _complete(
         self, delivery: Delivery, result: dict[str, Any], token: str | None
@@ -244,7 +207,3 @@ class InboundWebhooks:
 
 
 _NOT_AN_OBJECT = {"field": "", "message": "the payload must be a JSON object"}
-
-
-def _unavailable() -> InboundOutcome:
-    return _error(503, "WEBHOOK_PROCESSING_FAILED", retry_after_s=FAILED_RETRY_AFTER_S)
