@@ -339,7 +339,7 @@ def build(settings: Settings | None = None) -> Container:
     )
     # The job timeout leaves the analysis its own budget plus time for the store writes.
     jobs.register(ANALYSIS_JOB, batches.handle, timeout_s=settings.batch_analysis_timeout_s + 30)
-    callbacks = CallbackJobs(store, queues, webhooks, callback_secret(settings))
+    callbacks = CallbackJobs(store, queues, outbound)
     jobs.register(CALLBACK_JOB, callbacks.handle, timeout_s=settings.callback_timeout_s + 30)
     folder = data_folder(settings)
     analytics_path = settings.events_analytics_path

@@ -26,6 +26,7 @@ from mangaassist.queues.topology import DEFAULT_TOPOLOGY, ensure_topology
 from mangaassist.queues.worker import Job, JobRegistry, Worker
 from mangaassist.store.sql import SqlStore
 from mangaassist.webhooks.delivery import WebhookClient
+from mangaassist.webhooks.outbound import OutboundWebhooks
 from mangaassist.webhooks.signing import new_secret, verify
 from mangaassist.webhooks.ssrf import Resolver
 
@@ -121,7 +122,9 @@ async def _rig(
     await ensure_topology(queues, DEFAULT_TOPOLOGY)
     client = WebhookClient(["127.0.0.1"], timeout_s=5, resolver=resolver)
     batches = BatchJobs(store, queues, analyzer, BatchConfig(requeue_after_s=0))
-    callbacks = CallbackJobs(store, queues, client, lambda: SECRET)
+    # The webhook schedule shortened to test speed: immediately, then 50 ms between attempts.
+    outbound = OutboundWebhooks(client, store, lambda: SECRET, schedule=(0, 0.05, 0.05))
+    callbacks = CallbackJobs(store, queues, outbound)
     registry = JobRegistry()
     registry.register(ANALYSIS_JOB, batches.handle, timeout_s=10)
     registry.register(CALLBACK_JOB, callbacks.handle, timeout_s=10)
