@@ -21,7 +21,9 @@ from mangaassist.events.patterns import (
     validate_pattern,
 )
 
-DATA_DIR = Path(__file__).resolve().parents[3] / "shared" / "testdata" / "eventbridge-patterns"
+#: A copy of ../shared/testdata/eventbridge-patterns (LocalStack's AWS-verified cases, Apache-2.0,
+#: attribution in its README and LICENSE), kept in the repository so any clone can run it.
+DATA_DIR = Path(__file__).resolve().parents[1] / "data" / "eventbridge-patterns"
 CASES = sorted(DATA_DIR.glob("*.json5"))
 #: 66 matches, 51 non-matches, 38 invalid patterns, as delivered with the data.
 EXPECTED_KINDS = {"match": 66, "no match": 51, "invalid": 38}
