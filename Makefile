@@ -35,12 +35,13 @@ format: $(STAMP) ## Format and autofix the code
 	$(BIN)/ruff format src tests bench
 	$(BIN)/ruff check --fix src tests bench
 
-bench: $(STAMP) ## Search, chat, stream and queue benchmarks, search quality, chat accuracy
+bench: $(STAMP) ## Search, chat, stream, queue and event benchmarks, search quality, chat accuracy
 	$(BIN)/python -m bench.search
 	$(BIN)/python -m bench.search_quality
 	$(BIN)/python -m bench.chat_eval
 	$(BIN)/python -m bench.stream
 	$(BIN)/python -m bench.queues
+	$(BIN)/python -m bench.events
 	@if command -v wrk >/dev/null; then $(BIN)/python -m bench.chat; \
 	 else echo "skipping bench.chat: install wrk (apt-get install wrk)"; fi
 
