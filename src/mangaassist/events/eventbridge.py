@@ -12,7 +12,6 @@ targets, and replays archived events itself: ``ensure_archive`` and ``start_repl
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 import json
 import uuid
@@ -20,6 +19,7 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
 
+from mangaassist.aws_support import LazyClient, aws_client
 from mangaassist.events.base import EventBus, PutResult
 from mangaassist.events.envelope import Event
 from mangaassist.events.eventbridge_wire import (
@@ -68,9 +68,7 @@ class EventBridgeBus(EventBus):
         self.endpoint = endpoint
         self.bus_name = endpoint.bus_name
         self._sdk_attempts = sdk_attempts
-        self._client: EventBridgeClient | None = None
-        self._stack = contextlib.AsyncExitStack()
-        self._opening = asyncio.Lock()
+        self._client: LazyClient[EventBridgeClient] = LazyClient(self._new_client)
         self._bus_arn: str | None = None
 
     async def _put(self, events: Sequence[Event]) -> list[PutResult]:
@@ -162,39 +160,21 @@ class EventBridgeBus(EventBus):
 
     async def _events(self) -> EventBridgeClient:
         """The client, created by the first call that needs it."""
-        if self._client is None:
-            async with self._opening:
-                if self._client is None:
-                    self._client = await self._stack.enter_async_context(self._new_client())
-        return self._client
+        return await self._client.get()
 
     def _new_client(self) -> contextlib.AbstractAsyncContextManager[EventBridgeClient]:
-        try:
-            from aiobotocore.config import AioConfig
-            from aiobotocore.session import get_session
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "EventBridgeBus needs aiobotocore: pip install 'aiobotocore>=2.13'"
-            ) from exc
-        endpoint = self.endpoint
-        return get_session().create_client(
+        return aws_client(
             "events",
-            region_name=endpoint.region,
-            endpoint_url=endpoint.endpoint_url,
-            aws_access_key_id=endpoint.access_key,
-            aws_secret_access_key=endpoint.secret_key,
-            config=AioConfig(
-                connect_timeout=CONNECT_TIMEOUT_S,
-                read_timeout=READ_TIMEOUT_S,
-                retries={"mode": "standard", "total_max_attempts": self._sdk_attempts},
-            ),
+            self.endpoint,
+            who="EventBridgeBus",
+            connect_timeout_s=CONNECT_TIMEOUT_S,
+            read_timeout_s=READ_TIMEOUT_S,
+            retries={"mode": "standard", "total_max_attempts": self._sdk_attempts},
         )
 
     async def close(self) -> None:
         """Close the client (a later call opens a new one)."""
-        async with self._opening:
-            await self._stack.aclose()
-            self._client = None
+        await self._client.close()
 
 
 def open_eventbridge(

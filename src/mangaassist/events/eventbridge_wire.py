@@ -14,8 +14,8 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, unquote, urlsplit
 
+from mangaassist.aws_support import AwsLocation
 from mangaassist.events.base import PutResult
 from mangaassist.events.envelope import Event
 
@@ -27,7 +27,6 @@ if TYPE_CHECKING:
 
 __all__ = ["EventBridgeEndpoint", "put_entry", "put_failure", "put_results"]
 
-DEFAULT_REGION = "us-east-1"
 #: Event bus names (``default`` included); a partner bus's name has slashes.
 _BUS_NAME = re.compile(r"[A-Za-z0-9._/-]{1,256}")
 _THROTTLED = {
@@ -60,28 +59,14 @@ class EventBridgeEndpoint:
 
     @classmethod
     def from_url(cls, url: str) -> EventBridgeEndpoint:
-        parts = urlsplit(url)
-        query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
-        host = parts.hostname or ""
-        if parts.scheme == "eventbridge":
-            region, endpoint_url = query.get("region", host), None
-        elif parts.scheme in ("eventbridge+http", "eventbridge+https"):
-            region = query.get("region", DEFAULT_REGION)
-            bracketed = f"[{host}]" if ":" in host else host  # IPv6
-            netloc = f"{bracketed}:{parts.port}" if parts.port else bracketed
-            endpoint_url = f"{parts.scheme.removeprefix('eventbridge+')}://{netloc}"
-        else:
-            raise ValueError(f"not an EventBridge URL: {parts.scheme}://…")
-        bus_name = unquote(parts.path.removeprefix("/"))
-        if not region or not host or not _BUS_NAME.fullmatch(bus_name):
+        where = AwsLocation.from_url(url, "eventbridge", "EventBridge")
+        if not where.region or not where.host or not _BUS_NAME.fullmatch(where.path):
             raise ValueError(
                 "use eventbridge://REGION/BUS_NAME or "
                 "eventbridge+http(s)://KEY:SECRET@HOST:PORT/BUS_NAME?region=REGION "
                 "(a bus name is 1-256 of A-Z a-z 0-9 . _ - /)"
             )
-        key = unquote(parts.username) if parts.username else None
-        secret = unquote(parts.password) if parts.password else None
-        return cls(region, bus_name, endpoint_url, key, secret)
+        return cls(where.region, where.path, where.endpoint_url, where.access_key, where.secret_key)
 
 
 def put_entry(event: Event, bus_name: str) -> PutEventsRequestEntryTypeDef:

@@ -29,6 +29,7 @@ import math
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
+from mangaassist.aws_support import LazyClient, aws_client
 from mangaassist.queues.base import (
     DLQ_ATTRIBUTE_PREFIX,
     MAX_BATCH,
@@ -113,9 +114,7 @@ class SqsQueue(QueueBackend):
         self._endpoint = SqsEndpoint.from_url(url)
         self._prefix = self._endpoint.prefix
         self._urls: dict[str, str] = {}
-        self._client: SQSClient | None = None
-        self._stack = contextlib.AsyncExitStack()
-        self._opening = asyncio.Lock()
+        self._client: LazyClient[SQSClient] = LazyClient(self._new_client)
         self._where = self._endpoint.endpoint_url or f"region {self._endpoint.region}"
 
     # -- queues --------------------------------------------------------------------------------
@@ -330,33 +329,17 @@ class SqsQueue(QueueBackend):
 
     async def _sqs(self) -> SQSClient:
         """The client, created by the first call that needs it."""
-        if self._client is None:
-            async with self._opening:
-                if self._client is None:
-                    self._client = await self._stack.enter_async_context(self._new_client())
-        return self._client
+        return await self._client.get()
 
     def _new_client(self) -> contextlib.AbstractAsyncContextManager[SQSClient]:
-        try:
-            from aiobotocore.config import AioConfig
-            from aiobotocore.session import get_session
-        except ImportError as exc:  # pragma: no cover - depends on the environment
-            raise ImportError(
-                "SqsQueue needs aiobotocore: pip install 'aiobotocore>=2.13'"
-            ) from exc
-        endpoint = self._endpoint
-        return get_session().create_client(
+        return aws_client(
             "sqs",
-            region_name=endpoint.region,
-            endpoint_url=endpoint.endpoint_url,
-            aws_access_key_id=endpoint.access_key,
-            aws_secret_access_key=endpoint.secret_key,
-            config=AioConfig(
-                connect_timeout=CONNECT_TIMEOUT_S,
-                read_timeout=READ_TIMEOUT_S,
-                retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
-                max_pool_connections=MAX_CONNECTIONS,
-            ),
+            self._endpoint,
+            who="SqsQueue",
+            connect_timeout_s=CONNECT_TIMEOUT_S,
+            read_timeout_s=READ_TIMEOUT_S,
+            retries={"mode": "standard", "max_attempts": MAX_ATTEMPTS},
+            max_pool_connections=MAX_CONNECTIONS,
         )
 
     async def _url(self, queue: str) -> str:
@@ -408,9 +391,7 @@ class SqsQueue(QueueBackend):
 
     async def close(self) -> None:
         """Close the client (a later call opens a new one)."""
-        async with self._opening:
-            await self._stack.aclose()
-            self._client = None
+        await self._client.close()
 
 
 class _AlreadyExistsError(QueueError):

@@ -14,8 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import TYPE_CHECKING
-from urllib.parse import parse_qs, unquote, urlsplit
 
+from mangaassist.aws_support import AwsLocation
 from mangaassist.queues.base import (
     DLQ_SOURCE_ATTRIBUTE,
     BatchEntry,
@@ -47,7 +47,6 @@ __all__ = [
     "whole_seconds",
 ]
 
-DEFAULT_REGION = "us-east-1"
 #: SQS limits the port does not check itself (they are SQS's, not every backend's).
 MAX_MESSAGE_ATTRIBUTES = 10
 MAX_ATTRIBUTE_NAME = 256
@@ -107,27 +106,14 @@ class SqsEndpoint:
 
     @classmethod
     def from_url(cls, url: str) -> SqsEndpoint:
-        parts = urlsplit(url)
-        query = {name: values[-1] for name, values in parse_qs(parts.query).items()}
-        host = parts.hostname or ""
-        if parts.scheme == "sqs":
-            region, endpoint_url = query.get("region", host), None
-        elif parts.scheme in ("sqs+http", "sqs+https"):
-            region = query.get("region", DEFAULT_REGION)
-            bracketed = f"[{host}]" if ":" in host else host  # IPv6
-            netloc = f"{bracketed}:{parts.port}" if parts.port else bracketed
-            endpoint_url = f"{parts.scheme.removeprefix('sqs+')}://{netloc}"
-        else:
-            raise ValueError(f"not an SQS URL: {parts.scheme}://…")
-        prefix = query.get("prefix", "")
-        if not region or not host or not _PREFIX.fullmatch(prefix):
+        where = AwsLocation.from_url(url, "sqs", "SQS")
+        prefix = where.query.get("prefix", "")
+        if not where.region or not where.host or not _PREFIX.fullmatch(prefix):
             raise ValueError(
                 "use sqs://REGION or sqs+http(s)://HOST:PORT?region=REGION, with an optional "
                 "&prefix= of letters, digits, '-' and '_'"
             )
-        key = unquote(parts.username) if parts.username else None
-        secret = unquote(parts.password) if parts.password else None
-        return cls(region, endpoint_url, prefix, key, secret)
+        return cls(where.region, where.endpoint_url, prefix, where.access_key, where.secret_key)
 
 
 def whole_seconds(seconds: float) -> int:
