@@ -230,7 +230,7 @@ def register_catalog_handlers(
     """The targets of the built-in catalog rule: re-index search, drop cached answers."""
 
     async def search_reindex(event: Event, _: object) -> None:
-        await catalog.refresh()  # reloads when the catalog version moved, else nothing
+        await catalog.refresh_if_changed()  # a no-op when the writer already re-indexed
 
     async def cache_invalidation(event: Event, _: object) -> None:
         detail = event.detail

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 
 from mangaassist.catalog.service import CatalogService
+from mangaassist.domain.catalog import SeriesRecord
 from mangaassist.store.sql import SqlStore
 from tests.conftest import make_record
 
@@ -49,3 +50,35 @@ async def test_refresh_interval_limits_version_checks(store: SqlStore) -> None:
     for _ in range(20):
         await service.search("漫画")
     assert calls == 1  # the first build only; the next check is a minute away
+
+
+async def test_concurrent_refreshes_share_rebuilds(store: SqlStore) -> None:
+    # Given a built index and a store counting how often the catalog is read whole
+    service = CatalogService(store, refresh_s=60.0)
+    await service.upsert([make_record(title_ja="葬送のフリーレン", title="Frieren")])
+    await service.index()
+    reads = 0
+    original = store.list_series
+
+    async def counting() -> list[SeriesRecord]:
+        nonlocal reads
+        reads += 1
+        return await original()
+
+    store.list_series = counting  # type: ignore[method-assign]
+    # When 20 writers each ask for a refresh at once
+    await asyncio.gather(*(service.refresh() for _ in range(20)))
+    # Then the catalog was read at most twice (the running rebuild and one queued behind it)
+    assert 1 <= reads <= 2
+    # And a write elsewhere is picked up by refresh_if_changed, a current index is left alone
+    other = SqlStore(store.url)
+    await other.upsert_series([make_record(title_ja="ダンジョン飯", title="Dungeon Meshi")])
+    await other.close()
+    rebuilt_from = reads
+    await service.refresh_if_changed()
+    assert reads == rebuilt_from + 1
+    assert [h.record.title for h in (await service.search("dungeon")).hits] == ["Dungeon Meshi"]
+    before = reads
+    await service.refresh_if_changed()
+    assert reads == before
+    await service.close()

@@ -33,6 +33,9 @@ class CatalogService:
         self._checked_at = float("-inf")
         self._lock = asyncio.Lock()
         self._rebuild: asyncio.Task[None] | None = None
+        # A rebuild asked for by ``refresh`` that has not started (read the store) yet.
+        self._queued: asyncio.Future[None] | None = None
+        self._refreshes: set[asyncio.Task[None]] = set()
         self._change_listeners: list[ChangeListener] = []
 
     @property
@@ -69,11 +72,38 @@ class CatalogService:
             self._rebuild = None
 
     async def refresh(self) -> SearchIndex:
-        """Rebuild the index now from the store (after this process changed the catalog)."""
-        async with self._lock:
-            await self._build()
+        """Rebuild the index now from the store (after this process changed the catalog).
+
+        Concurrent callers share rebuilds: a caller that finds one waiting to start joins it,
+        since it has not read the store yet and so includes the caller's write. A burst of
+        catalog writes costs two rebuilds, not one each. The rebuild runs in its own task, so
+        a caller that gives up does not cancel it for the others.
+        """
+        queued = self._queued
+        if queued is None:
+            queued = self._queued = asyncio.get_running_loop().create_future()
+            task = asyncio.create_task(self._rebuild_queued(queued))
+            self._refreshes.add(task)
+            task.add_done_callback(self._refreshes.discard)
+        await asyncio.shield(queued)
         assert self._index is not None
         return self._index
+
+    async def _rebuild_queued(self, done: asyncio.Future[None]) -> None:
+        try:
+            async with self._lock:
+                self._queued = None  # from here on, new writes need the next rebuild
+                await self._build()
+        except Exception as exc:
+            done.set_exception(exc)
+        else:
+            done.set_result(None)
+
+    async def refresh_if_changed(self) -> None:
+        """Rebuild when the store's catalog version has moved past this process's index (a
+        write elsewhere); nothing before the first build or when it is current."""
+        if self._index is not None and await self._store.catalog_version() != self._index.version:
+            await self.refresh()
 
     async def search(
         self, query: str, filters: SearchFilters | None = None, limit: int = 10
@@ -122,5 +152,5 @@ class CatalogService:
 
     async def close(self) -> None:
         """Wait for a background rebuild so shutdown leaves no task behind."""
-        if self._rebuild is not None:
-            await asyncio.gather(self._rebuild, return_exceptions=True)
+        pending = [*self._refreshes, *([self._rebuild] if self._rebuild is not None else [])]
+        await asyncio.gather(*pending, return_exceptions=True)

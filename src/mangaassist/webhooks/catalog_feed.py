@@ -36,7 +36,7 @@ from mangaassist.webhooks.handlers import (
     required_str,
 )
 
-__all__ = ["CATALOG_SOURCE", "MAX_BATCH_ITEMS", "CatalogFeedHandler", "Reindexer", "UpdateType"]
+__all__ = ["CATALOG_SOURCE", "MAX_BATCH_ITEMS", "CatalogFeedHandler", "UpdateType"]
 
 CATALOG_SOURCE = "mangaassist.catalog"
 UpdateType = Literal["new_release", "price_change", "discontinued"]
@@ -69,44 +69,6 @@ def _price(item: Mapping[str, Any]) -> int:
     return price
 
 
-class Reindexer:
-    """``catalog.refresh()`` for any number of concurrent callers, with as few rebuilds as
-    correct: a caller that finds a rebuild queued (waiting for the one in progress) waits for
-    that one, which has not read the store yet and so includes the caller's write.
-
-    A rebuild of the curated catalog takes about 0.1 s; a burst of catalog deliveries, each
-    rebuilding on its own, would queue up one rebuild per delivery.
-    """
-
-    def __init__(self, catalog: CatalogService) -> None:
-        self._catalog = catalog
-        self._lock = asyncio.Lock()
-        self._queued: asyncio.Future[bool] | None = None
-        # A rebuild runs in its own task, so a caller that gives up does not cancel it for the
-        # others; the set keeps the tasks referenced until they finish.
-        self._tasks: set[asyncio.Task[None]] = set()
-
-    async def __call__(self) -> None:
-        queued = self._queued
-        if queued is None:
-            queued = self._queued = asyncio.get_running_loop().create_future()
-            task = asyncio.create_task(self._rebuild(queued))
-            self._tasks.add(task)
-            task.add_done_callback(self._tasks.discard)
-        if not await asyncio.shield(queued):
-            raise RuntimeError("the catalog index could not be rebuilt")
-
-    async def _rebuild(self, done: asyncio.Future[bool]) -> None:
-        try:
-            async with self._lock:
-                self._queued = None  # from here on, new writes need the next rebuild
-                await self._catalog.refresh()
-        except Exception:
-            done.set_result(False)
-        else:
-            done.set_result(True)
-
-
 class CatalogFeedHandler:
     """Applies catalog batches to the store, drops cached answers about the changed series,
     re-indexes search, and publishes CatalogUpdate events."""
@@ -122,7 +84,6 @@ class CatalogFeedHandler:
         self._store = store
         self._events = events
         self._romanize = romanize
-        self._reindex = Reindexer(catalog)
 
     async def handle(self, payload: Mapping[str, Any], delivery: Delivery) -> HandlerResult:
         batch_id = required_str(payload, "batch_id")
@@ -154,7 +115,7 @@ class CatalogFeedHandler:
         if counts.changed:
             await self._catalog.changed(counts.changed_ids, reindex=False)
             # Answered only once search shows the change (a 200 means it is live).
-            await self._reindex()
+            await self._catalog.refresh()
         events = [
             Event(
                 f"CatalogUpdate.{update_type}",
