@@ -116,9 +116,7 @@ class Container:
         await self.store.migrate()
         await ensure_topology(self.queues, self.topology)
         await self.rulebook.reload()
-        ensure_bus = getattr(self.events, "ensure_bus", None)
-        if ensure_bus is not None:
-            await ensure_bus()
+        await self.events.prepare()
 
     def worker_queues(self) -> list[str]:
         """The queues a worker takes jobs from: the setting, else every non-DLQ queue."""

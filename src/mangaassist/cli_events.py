@@ -68,7 +68,7 @@ def replay(
         if unknown:
             errors.print(f"[red]unknown rules:[/red] {', '.join(unknown)}")
             raise typer.Exit(2)
-        archives = {a.name for a in getattr(container.events, "archives", ())}
+        archives = container.replayer.archive_names()
         if archive not in archives:
             errors.print(f"[red]unknown archive:[/red] {archive} (known: {', '.join(archives)})")
             raise typer.Exit(2)

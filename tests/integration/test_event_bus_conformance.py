@@ -81,10 +81,11 @@ def payment(order_id: str = "order-1") -> Event:
 
 
 class PutSpy:
-    """Records every ``put_events`` that ``publish`` makes, and its answers (the real call)."""
+    """Records every PutEvents call that ``publish`` makes (``_accept``: ``publish`` checks the
+    events once, then hands chunks of 10 to the backend), and its answers (the real call)."""
 
     def __init__(self, bus: EventBus) -> None:
-        self._put_events = bus.put_events
+        self._put_events = bus._accept
         self.calls: list[tuple[list[Event], list[PutResult]]] = []
 
     async def __call__(self, events: Sequence[Event]) -> list[PutResult]:
@@ -142,7 +143,7 @@ async def test_publish_splits_into_puts_of_ten_and_every_event_gets_an_id(
     event_bus: EventBus, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     spy = PutSpy(event_bus)
-    monkeypatch.setattr(event_bus, "put_events", spy)
+    monkeypatch.setattr(event_bus, "_accept", spy)
     events = [chat(n) for n in range(25)]
 
     await event_bus.publish(*events)

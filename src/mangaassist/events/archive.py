@@ -106,6 +106,10 @@ class Replayer:
         self._store = store
         self._bus = bus
 
+    def archive_names(self) -> set[str]:
+        """The archives a replay can read."""
+        return {archive.name for archive in self._bus.archives}
+
     async def replay(
         self,
         archive: str,

@@ -108,11 +108,16 @@ class EventBus(ABC):
                 results.append(PutResult(error_code=exc.code, error_message=exc.reason))
                 continue
             results.append(None)
-            valid.append(self._stamped(event))
-        outcomes = await self._put(valid) if valid else []
-        self.recent.extend(e for e, r in zip(valid, outcomes, strict=True) if r.ok)
-        accepted = iter(outcomes)
+            valid.append(event)
+        accepted = iter(await self._accept(valid) if valid else [])
         return [result if result is not None else next(accepted) for result in results]
+
+    async def _accept(self, events: Sequence[Event]) -> list[PutResult]:
+        """Hand checked events (1-10) to the backend, stamped; remember the accepted ones."""
+        stamped = [self._stamped(event) for event in events]
+        outcomes = await self._put(stamped)
+        self.recent.extend(e for e, r in zip(stamped, outcomes, strict=True) if r.ok)
+        return outcomes
 
     async def publish(self, *events: Event) -> None:
         """Publish every event, retrying passing failures; raises ``InvalidEvent`` for the first
@@ -124,7 +129,7 @@ class EventBus(ABC):
             failed: list[tuple[Event, PutResult]] = []
             for start in range(0, len(pending), MAX_ENTRIES_PER_PUT):
                 chunk = pending[start : start + MAX_ENTRIES_PER_PUT]
-                results = await self.put_events(chunk)
+                results = await self._accept(chunk)  # checked above, once
                 failed += [(e, r) for e, r in zip(chunk, results, strict=True) if not r.ok]
             if not failed:
                 return
@@ -135,6 +140,9 @@ class EventBus(ABC):
             pending = [event for event, _ in failed]
             ceiling = min(_BACKOFF_MAX_S, _BACKOFF_BASE_S * 2**attempt)
             await asyncio.sleep(random.uniform(0, ceiling))  # noqa: S311 - jitter, not crypto
+
+    async def prepare(self) -> None:  # noqa: B027 - optional: the embedded bus needs nothing
+        """Get the bus ready at start-up (an EventBridge bus is created if missing)."""
 
     @abstractmethod
     async def _put(self, events: Sequence[Event]) -> list[PutResult]:

@@ -83,6 +83,10 @@ class EventBridgeBus(EventBus):
 
     # -- the bus and its archives --------------------------------------------------------------
 
+    async def prepare(self) -> None:
+        """At start-up: make sure the bus exists."""
+        await self.ensure_bus()
+
     async def ensure_bus(self) -> None:
         """Create the bus unless it exists (``default`` always does)."""
         if self.bus_name == "default":

@@ -105,10 +105,6 @@ class Rule:
     def __post_init__(self) -> None:
         object.__setattr__(self, "matcher", compile_pattern(dict(self.pattern)))
 
-    def matches(self, event: Mapping[str, Any]) -> bool:
-        """True when the rule is enabled and its pattern matches the event (``to_dict`` form)."""
-        return self.enabled and self.matcher.matches(dict(event))
-
 
 class RetryPolicyConfig(BaseModel):
     """EventBridge's RetryPolicy."""

@@ -121,8 +121,7 @@ async def replay(body: ReplayRequest, _: AdminDep, container: ContainerDep) -> R
     replayer = container.replayer
     if replayer is None:
         raise ApiError(409, "EVENT_REPLAY_UNAVAILABLE")
-    archives = {archive.name for archive in getattr(container.events, "archives", ())}
-    if body.archive not in archives:
+    if body.archive not in replayer.archive_names():
         raise ApiError(404, "EVENT_ARCHIVE_NOT_FOUND", name=body.archive)
     report = await replayer.replay(
         body.archive, body.start, body.end, rules=body.rules, name=body.name
