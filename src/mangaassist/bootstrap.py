@@ -41,10 +41,12 @@ from mangaassist.jobs.batch import ANALYSIS_JOB, CALLBACK_JOB, BatchConfig, Batc
 from mangaassist.jobs.callbacks import CallbackJobs
 from mangaassist.jobs.event_jobs import ANALYTICS_FILE, register_event_jobs
 from mangaassist.jobs.moderation import CASES_FILE
-from mangaassist.llm.base import ChatModel
-from mangaassist.llm.offline import OFFLINE_MODEL_ID, OfflineModel
+from mangaassist.llm.offline import OfflineModel
+from mangaassist.llm.router import RoutedModel
+from mangaassist.llm.setup import ModelSetup, build_models
 from mangaassist.observability.chat_metrics import ChatMetrics
 from mangaassist.observability.metrics import HttpMetrics
+from mangaassist.observability.model_metrics import ModelMetrics
 from mangaassist.observability.queue_metrics import QueueMetrics
 from mangaassist.observability.stream_metrics import StreamMetrics
 from mangaassist.queues.base import QueueBackend, QueueConfig
@@ -96,6 +98,8 @@ class Container:
     topology: tuple[QueueConfig, ...]
     jobs: JobRegistry
     queue_metrics: QueueMetrics
+    #: Model providers, the router and each tier's chain.
+    models: ModelSetup
     #: Catalog analysis by the fast-tier model (batch analysis and enrichment jobs).
     analyzer: Analyzer
     #: Batch analysis: submission, its job handler and the sweep.
@@ -114,6 +118,7 @@ class Container:
     async def start(self) -> None:
         """Bring the store schema and the queues up to date. Safe from several processes."""
         await self.store.migrate()
+        await self.models.open()
         await ensure_topology(self.queues, self.topology)
         await self.rulebook.reload()
         await self.events.prepare()
@@ -138,6 +143,7 @@ class Container:
     async def close(self) -> None:
         """Release connections and wait for background work."""
         await self.catalog.close()
+        await self.models.close()
         await self.buffer.close()
         await self.cache.close()
         await self.webhooks.close()
@@ -188,17 +194,6 @@ def build_queues(settings: Settings) -> QueueBackend:
     if url is None:
         url = f"sqlite:///{data_folder(settings) / 'queues.db'}"
     return open_queues(url, namespace=settings.queues_namespace)
-
-
-def _models(
-    settings: Settings, offline: OfflineModel
-) -> tuple[dict[str, ChatModel], dict[ModelTier, str]]:
-    if settings.llm_url != "offline":
-        raise ValueError(
-            f"unsupported MANGAASSIST_LLM_URL {settings.llm_url!r}: only `offline` is available "
-            "in this release"
-        )
-    return {OFFLINE_MODEL_ID: offline}, dict.fromkeys(ModelTier, OFFLINE_MODEL_ID)
 
 
 def build_event_bus(
@@ -287,16 +282,16 @@ def build(settings: Settings | None = None) -> Container:
         payment_methods=tuple(settings.payment_methods),
     )
     offline = OfflineModel(policy, estimate_tokens, settings.offline_delta_delay_ms / 1000)
-    models, tier_models = _models(settings, offline)
+    models = build_models(settings, offline, estimate_tokens, ModelMetrics(registry))
     chat = ChatService(
         store=store,
         catalog=catalog,
         cache=cache,
-        models=models,
-        tier_models=tier_models,
+        router=models.router,
+        chains=models.chains,
         guards=settings.cost_guards,
         prices={model: Price(*price) for model, price in settings.model_prices.items()},
-        fallback=offline,
+        policy=policy,
         publisher=events,
         metrics=ChatMetrics(registry),
         config=ChatConfig(
@@ -315,7 +310,9 @@ def build(settings: Settings | None = None) -> Container:
     jobs = JobRegistry()
     analyzer = ModelAnalyzer(
         catalog,
-        models[tier_models[ModelTier.FAST]],
+        RoutedModel(
+            models.router, models.chains[ModelTier.FAST], settings.batch_analysis_timeout_s
+        ),
         {model: Price(*price) for model, price in settings.model_prices.items()},
     )
     jobs.register(
@@ -358,6 +355,7 @@ def build(settings: Settings | None = None) -> Container:
         webhooks=webhooks,
         topology=load_topology(Path(topology_file) if topology_file else None),
         jobs=jobs,
+        models=models,
         analyzer=analyzer,
         queue_metrics=QueueMetrics(registry),
         buffer=buffer,

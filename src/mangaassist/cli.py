@@ -20,6 +20,7 @@ from mangaassist.catalog.loader import BUILTIN_CATALOG, parse_catalog
 from mangaassist.cli_enrich import catalog_enrich
 from mangaassist.cli_events import events_app
 from mangaassist.cli_jobs import dlq_app, worker
+from mangaassist.cli_models import models_app
 from mangaassist.cli_support import with_container
 from mangaassist.domain.catalog import Genre
 from mangaassist.settings import Settings
@@ -236,6 +237,7 @@ catalog_app.command("enrich")(catalog_enrich)
 app.command()(worker)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(events_app, name="events")
+app.add_typer(models_app, name="models")
 
 
 def main() -> None:

@@ -76,7 +76,39 @@ class Settings(BaseSettings):
     )
     llm_url: str = Field(
         "offline",
-        description="Model backend: `offline` (catalog-grounded responder, no network).",
+        description=(
+            "Model provider: `offline` (catalog-grounded responder, no network), "
+            "`bedrock://REGION` (Amazon Bedrock), `bedrock+http://HOST:PORT?region=R` (a "
+            "compatible endpoint) or `openai+http(s)://HOST:PORT/v1` (vLLM, Ollama, llama.cpp, "
+            "LM Studio, LiteLLM)."
+        ),
+    )
+    llm_api_key: SecretStr | None = Field(
+        None, description="API key of an OpenAI-compatible provider (sent as a bearer token)."
+    )
+    model_chains: dict[str, list[str]] = Field(
+        {},
+        description=(
+            "Models per tier (`fast`, `quality`), tried in order (JSON). An entry is a model id "
+            "of MANGAASSIST_LLM_URL, `offline`, or `URL#MODEL` for another provider. Empty: "
+            "fast = fast model, offline; quality = quality model, fast model, offline."
+        ),
+    )
+    model_first_token_s: float = Field(
+        1.5, gt=0, description="Longest wait for a model's first token before the next model."
+    )
+    model_attempts: int = Field(
+        2, ge=1, le=5, description="Calls per model per answer (1 = no retry of the same model)."
+    )
+    model_backoff_s: float = Field(
+        0.05, ge=0, description="Base of the jittered backoff between retries of one model."
+    )
+    breaker_failures: int = Field(
+        5, ge=1, description="Failures within the window that open a model's circuit breaker."
+    )
+    breaker_window_s: float = Field(30.0, gt=0, description="Window of the breaker's count.")
+    breaker_open_s: float = Field(
+        15.0, gt=0, description="Seconds an open breaker skips its model before a probe call."
     )
     offline_delta_delay_ms: float = Field(
         0.0, ge=0, description="Pause between the offline responder's deltas (demo typing speed)."

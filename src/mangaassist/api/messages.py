@@ -208,6 +208,10 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "The webhook could not be processed right now; retry after {seconds} seconds.",
         "現在Webhookを処理できません。{seconds}秒後に再送してください。",
     ),
+    "ANSWER_INTERRUPTED": (
+        "The answer was cut short because the assistant stopped responding. Please ask again.",
+        "アシスタントの応答が途中で止まったため、回答が中断されました。もう一度お尋ねください。",
+    ),
     "INTERNAL_ERROR": (
         "Something went wrong on our side. Please try again.",
         "サーバー側で問題が発生しました。もう一度お試しください。",

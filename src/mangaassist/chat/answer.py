@@ -42,6 +42,10 @@ class ChatAnswer:
     products: tuple[SeriesRecord, ...]
     warnings: tuple[str, ...] = ()
     deltas: tuple[str, ...] = field(default=(), compare=False)
+    #: Models of the chain passed over before the one that answered.
+    fallbacks: int = 0
+    #: Why a degraded answer is degraded (``timeout``, ``throttled``, ``interrupted:...``).
+    degraded_reason: str = ""
 
 
 @dataclass(frozen=True, slots=True)

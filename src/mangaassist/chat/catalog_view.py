@@ -8,14 +8,14 @@ from collections.abc import Iterator, Sequence
 from mangaassist.chat.names import NameMatcher
 from mangaassist.domain.catalog import SeriesRecord
 
-__all__ = ["CatalogView"]
+__all__ = ["CatalogView", "title_names"]
 
 _PEOPLE_SEPARATOR = " / "
 #: Shortest Latin family name that may stand for its author on its own.
 MIN_FAMILY_NAME = 5
 
 
-def _title_names(record: SeriesRecord) -> Iterator[str]:
+def title_names(record: SeriesRecord) -> Iterator[str]:
     yield from (record.title, record.title_ja, record.title_romaji, *record.aliases)
     if len(record.title_kana) >= 3:
         yield record.title_kana
@@ -50,7 +50,7 @@ class CatalogView:
         self.version = version
         self.records = list(records)
         self.by_id = {r.id: r for r in self.records}
-        self.titles = NameMatcher((name, r.id) for r in self.records for name in _title_names(r))
+        self.titles = NameMatcher((name, r.id) for r in self.records for name in title_names(r))
         works: dict[str, list[str]] = defaultdict(list)
         english: dict[str, str] = {}
         names: list[tuple[str, str]] = []

@@ -1,8 +1,11 @@
 """The chat pipeline: validate -> cache -> session -> plan -> model -> persist -> events.
 
-Every stage runs under one ``Deadline``. When the model cannot answer in the time left (or fails),
-the customer gets the catalog-only answer of the offline responder with ``degraded: true``
-instead of an error; an answer is only returned once its turn is stored.
+Every stage runs under one ``Deadline``. The model router (``llm/router.py``) walks the tier's
+chain of models; when none can answer in the time left, the customer gets the catalog-only answer
+of the offline responder with ``degraded: true`` instead of an error. Real models' answers pass
+the grounding guard (``grounding.py``), which drops sentences naming series outside the prompt.
+An answer is only returned once its turn is stored; a streamed answer that fails after part of it
+was shown is stored as far as it went and raises ``AnswerInterrupted``.
 """
 
 from __future__ import annotations
@@ -21,27 +24,21 @@ from mangaassist.catalog.service import CatalogService
 from mangaassist.chat.answer import CachedAnswer, ChatAnswer, ChatQuestion
 from mangaassist.chat.cache_key import answer_cache_key, is_shareable
 from mangaassist.chat.catalog_view import CatalogView
+from mangaassist.chat.grounding import GroundingGuard, GroundingRules, allowed_series
 from mangaassist.chat.plan import Plan
 from mangaassist.chat.planner import ConversationContext, plan_message
-from mangaassist.chat.prompts import system_prompt
+from mangaassist.chat.prompts import build_prompt
 from mangaassist.domain.catalog import SeriesRecord
 from mangaassist.domain.cost import Price, cost_usd
 from mangaassist.domain.deadline import Deadline
 from mangaassist.domain.history import HistoryBudget
+from mangaassist.domain.policy import StorePolicy
 from mangaassist.domain.routing import ModelPreference, ModelTier, route_model
 from mangaassist.domain.session import Role, Session, Turn
 from mangaassist.events.publisher import Event, EventPublisher
-from mangaassist.llm.base import (
-    ChatModel,
-    Completion,
-    ModelError,
-    ModelMessage,
-    ModelRequest,
-    StreamEnd,
-    TextDelta,
-    Usage,
-)
-from mangaassist.llm.offline import OfflineModel, chunk_text
+from mangaassist.llm.base import ModelMessage, ModelRequest, Usage
+from mangaassist.llm.offline import chunk_text
+from mangaassist.llm.router import AnswerInterrupted, ModelRouter, Routed
 from mangaassist.observability.chat_metrics import ChatMetrics
 from mangaassist.store.base import Store
 from mangaassist.text.fold import fold
@@ -87,11 +84,11 @@ class ChatService:
         store: Store,
         catalog: CatalogService,
         cache: ResponseCache,
-        models: Mapping[str, ChatModel],
-        tier_models: Mapping[ModelTier, str],
+        router: ModelRouter,
+        chains: Mapping[ModelTier, tuple[str, ...]],
         guards: Mapping[str, int],
         prices: Mapping[str, Price],
-        fallback: OfflineModel,
+        policy: StorePolicy,
         publisher: EventPublisher,
         metrics: ChatMetrics,
         config: ChatConfig,
@@ -99,11 +96,18 @@ class ChatService:
         self._store = store
         self._catalog = catalog
         self._cache = cache
-        self._models = models
-        self._tier_models = tier_models
-        self._guards = guards
+        self._router = router
+        self._chains = chains
+        self._tier_models = {tier: chain[0] for tier, chain in chains.items()}
+        #: Cost guards by chain entry (settings give them by model id).
+        self._guards = {
+            key: guards[router.model(key).model_id]
+            for chain in chains.values()
+            for key in chain
+            if router.model(key).model_id in guards
+        }
         self._prices = prices
-        self._fallback = fallback
+        self._policy = policy
         self._publisher = publisher
         self._metrics = metrics
         self.config = config
@@ -189,7 +193,15 @@ class ChatService:
                 plan = _without(plan, question.exclude_ids)
             plan = await self._with_current_facts(plan)
             intent, shown = plan.intent.value, plan.products
-            completion, degraded = await self._generate(question, text, plan, turns, deadline, sink)
+            try:
+                routed, plan = await self._generate(
+                    question, text, plan, view, turns, deadline, sink, live=on_delta is not None
+                )
+            except AnswerInterrupted as exc:
+                await self._interrupted(exc, session_id, text, language, plan, request_id, started)
+                raise
+            completion, degraded = routed.completion, routed.degraded
+            shown = plan.products
             answer = ChatAnswer(
                 request_id=request_id,
                 session_id=session_id,
@@ -202,15 +214,12 @@ class ChatService:
                 latency_ms=0,
                 input_tokens=completion.usage.input_tokens,
                 output_tokens=completion.usage.output_tokens,
-                cost_usd=cost_usd(
-                    completion.model_id,
-                    completion.usage.input_tokens,
-                    completion.usage.output_tokens,
-                    self._prices,
-                ),
+                cost_usd=self._cost(completion.model_id, completion.usage),
                 products=plan.products,
                 warnings=validated.warnings,
                 deltas=completion.deltas,
+                fallbacks=routed.fallbacks,
+                degraded_reason=routed.reason if degraded else "",
             )
             await self._persist(session_id, text, answer, request_id)
             if shareable and not degraded and not plan.used_context:
@@ -310,13 +319,22 @@ class ChatService:
         question: ChatQuestion,
         text: str,
         plan: Plan,
+        view: CatalogView,
         turns: list[Turn],
         deadline: Deadline,
         sink: DeltaSink,
-    ) -> tuple[Completion, bool]:
-        system = system_prompt(plan)
+        *,
+        live: bool,
+    ) -> tuple[Routed, Plan]:
+        """The routed answer, and the plan as the model saw it (series past the genre's
+        context cap left out)."""
+        prompt = build_prompt(plan, self._policy, estimate_tokens)
+        plan = replace(plan, products=prompt.products)
         message_tokens = estimate_tokens(text)
-        history = self._history.select(turns, reserved=message_tokens + estimate_tokens(system))
+        history = self._history.select(
+            turns, reserved=message_tokens + estimate_tokens(prompt.system)
+        )
+        tokens = message_tokens + self._history.cost(history)
         route = route_model(
             ModelPreference(question.model_preference),
             intent=plan.intent.value,
@@ -325,8 +343,9 @@ class ChatService:
             tier_models=self._tier_models,
             guards=self._guards,
         )
+        chain = [key for key in self._chains[route.tier] if tokens <= self._guards.get(key, tokens)]
         request = ModelRequest(
-            system=system,
+            system=prompt.system,
             messages=(
                 *(ModelMessage(t.role.value, t.text) for t in history),
                 ModelMessage("user", text),
@@ -339,32 +358,45 @@ class ChatService:
             ),
             grounding=plan,
         )
-        model = self._models[route.model_id]
-        budget = deadline.remaining() - PERSIST_RESERVE_S
-        reason = "deadline"
-        sent: list[str] = []
+        rules = GroundingRules(
+            view, allowed_series(plan.products, (plan.focus, plan.similar_to)), text
+        )
+        routed = await self._router.generate(
+            request,
+            chain,
+            deadline.capped(deadline.remaining() - PERSIST_RESERVE_S),
+            sink,
+            live=live,
+            guard=lambda: GroundingGuard(rules),
+        )
+        if routed.degraded:
+            self._metrics.degraded.labels(routed.reason or "deadline").inc()
+        return routed, plan
 
-        async def counting_sink(delta: str) -> None:
-            sent.append(delta)
-            await sink(delta)
+    async def _interrupted(
+        self,
+        exc: AnswerInterrupted,
+        session_id: str,
+        text: str,
+        language: str,
+        plan: Plan,
+        request_id: str,
+        started: float,
+    ) -> None:
+        """Store and report a streamed answer that failed after part of it was shown."""
+        self._metrics.degraded.labels("interrupted").inc()
+        partial = exc.completion
+        answer = ChatAnswer(
+            request_id, session_id, partial.text, language, plan.intent.value, partial.model_id,
+            False, True, 0, partial.usage.input_tokens, partial.usage.output_tokens,
+            self._cost(partial.model_id, partial.usage), plan.products,
+            degraded_reason=f"interrupted:{exc.reason}",
+        )  # fmt: skip
+        await self._persist(session_id, text, answer, request_id, cancelled=True)
+        await self._finish(answer, started, status="failed")
 
-        if budget > 0:
-            try:
-                async with asyncio.timeout(budget):
-                    return await _stream(model, request, counting_sink), False
-            except TimeoutError:
-                reason = "timeout"
-            except ModelError as exc:
-                reason = "model_error"
-                log.warning("model_failed", model=route.model_id, error=str(exc))
-        self._metrics.degraded.labels(reason).inc()
-        if sent:  # the customer already reads part of the answer: end it there
-            partial = "".join(sent)
-            usage = Usage(
-                estimate_tokens(system) + estimate_tokens(partial), estimate_tokens(partial)
-            )
-            return Completion(partial, usage, model.model_id, reason, tuple(sent)), True
-        return await _stream(self._fallback, request, sink), True
+    def _cost(self, model_id: str, usage: Usage) -> float:
+        return cost_usd(model_id, usage.input_tokens, usage.output_tokens, self._prices)
 
     async def _persist(
         self,
@@ -387,7 +419,7 @@ class ChatService:
             now=now,
         )  # fmt: skip
 
-    async def _finish(self, answer: ChatAnswer, started: float) -> ChatAnswer:
+    async def _finish(self, answer: ChatAnswer, started: float, status: str = "") -> ChatAnswer:
         elapsed = time.perf_counter() - started
         latency_ms = round(elapsed * 1000)
         self._metrics.observe(
@@ -403,7 +435,7 @@ class ChatService:
             Event(
                 "InferenceCompleted",
                 {
-                    "status": "degraded" if answer.degraded else "success",
+                    "status": status or ("degraded" if answer.degraded else "success"),
                     "sessionId": answer.session_id,
                     "requestId": answer.request_id,
                     "model": answer.model,
@@ -414,26 +446,13 @@ class ChatService:
                     "outputTokens": answer.output_tokens,
                     "latencyMs": latency_ms,
                     "costUsd": answer.cost_usd,
+                    "fallbacks": answer.fallbacks,
+                    "degradedReason": answer.degraded_reason,
                 },
                 source=AI_SOURCE,
             )
         )
         return _with_latency(answer, latency_ms)
-
-
-async def _stream(model: ChatModel, request: ModelRequest, sink: DeltaSink) -> Completion:
-    """Run ``model`` and hand each delta to ``sink`` as it arrives."""
-    deltas: list[str] = []
-    end: StreamEnd | None = None
-    async for event in model.stream(request):
-        if isinstance(event, TextDelta):
-            deltas.append(event.text)
-            await sink(event.text)
-        else:
-            end = event
-    if end is None:
-        raise ModelError(f"{model.model_id} ended its stream without usage")
-    return Completion("".join(deltas), end.usage, model.model_id, end.stop_reason, tuple(deltas))
 
 
 def _with_latency(answer: ChatAnswer, latency_ms: int) -> ChatAnswer:

@@ -20,6 +20,7 @@ import structlog
 from mangaassist.chat.answer import ChatAnswer, ChatQuestion
 from mangaassist.chat.service import ChatService
 from mangaassist.domain.routing import TokenBudgetExceeded
+from mangaassist.llm.router import AnswerInterrupted
 from mangaassist.observability.stream_metrics import StreamMetrics
 from mangaassist.stream.buffer import BufferedEvent, DeltaBuffer
 from mangaassist.text.validate import MessageRejected, validate_message
@@ -116,6 +117,9 @@ class StreamingChat:
             raise
         except MessageRejected as exc:
             await self._buffer.append(message_id, "error", {"code": exc.code, **exc.params})
+        except AnswerInterrupted:
+            # Part of the answer was shown and the model failed: say so, never end silently.
+            await self._buffer.append(message_id, "error", {"code": "ANSWER_INTERRUPTED"})
         except TokenBudgetExceeded as exc:
             await self._buffer.append(
                 message_id,

@@ -1,0 +1,1 @@
+"""Fake model servers (Bedrock runtime, OpenAI-compatible) with fault injection."""
