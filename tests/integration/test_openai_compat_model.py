@@ -34,11 +34,10 @@ from mangaassist.llm.openai_compat import (
     ChatChunkReader,
     OpenAICompatModel,
     OpenAIProvider,
-    SseEvent,
     openai_error,
-    parse_sse_lines,
     retry_after_s,
 )
+from mangaassist.llm.sse import SseEvent, parse_sse_lines
 from mangaassist.text.token_estimate import estimate_tokens
 from tests.model_servers.faults import FakeModelState, FaultPlan, Outcome, split_reply
 from tests.model_servers.openai import REPLY_JA, create_app, prompt_tokens
