@@ -3,7 +3,7 @@
 Each call takes the next step of the script: ``"ok"`` streams ``reply``; a ``ModelError``
 instance is raised before any token; ``Hang(s)`` waits ``s`` seconds before the first token;
 ``Cut(n, error)`` streams ``n`` pieces and then raises ``error``; ``"empty"`` streams no text;
-``"no_end"`` streams the reply without its ``StreamEnd``. After the script, calls answer ``"ok"``.
+``"no_end"`` streams the reply without its ``StreamEnd``. ``pace_s`` is the pause after each piece. After the script, calls answer ``"ok"``.
 """
 
 from __future__ import annotations
@@ -43,12 +43,17 @@ class ScriptedModel(ChatModel):
     """See the module docstring; ``calls`` counts the calls made."""
 
     def __init__(
-        self, model_id: str, *script: Step, reply: tuple[str, ...] = ("Hello. ", "Welcome!")
+        self,
+        model_id: str,
+        *script: Step,
+        reply: tuple[str, ...] = ("Hello. ", "Welcome!"),
+        pace_s: float = 0.0,
     ) -> None:
         self.model_id = model_id
         self.script = list(script)
         self.reply = reply
         self.calls = 0
+        self.pace_s = pace_s
         self.requests: list[ModelRequest] = []
 
     async def stream(self, request: ModelRequest) -> AsyncIterator[StreamEvent]:
@@ -66,6 +71,6 @@ class ScriptedModel(ChatModel):
             if isinstance(step, Cut) and i == step.after:
                 raise step.error
             yield TextDelta(piece)
-            await asyncio.sleep(0)
+            await asyncio.sleep(self.pace_s)
         if step != "no_end":
             yield StreamEnd(Usage(10, len(self.reply)))

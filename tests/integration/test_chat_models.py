@@ -134,6 +134,40 @@ async def test_a_model_too_slow_for_the_deadline_degrades_to_the_catalog_answer(
     assert [p["genre"] for p in body["products"]] == ["isekai"] * 3
 
 
+async def test_a_primary_that_never_responds_is_abandoned_for_the_fallback(
+    tmp_path: Path, primary: FakeServer, fallback: FakeServer
+) -> None:
+    primary.plan(script=[Outcome.TIMEOUT], hang_s=3)
+    fallback.plan(reply="『葬送のフリーレン』は在庫がございます。")
+    body = await _ask(build(_settings(tmp_path, primary, fallback)), "葬送のフリーレンの在庫は？")
+    assert (body["model"], body["degraded"]) == ("haiku", False)
+
+
+async def test_a_throttling_burst_opens_the_breaker_and_the_primary_is_spared(
+    tmp_path: Path, primary: FakeServer, fallback: FakeServer
+) -> None:
+    primary.plan(rates={Outcome.THROTTLE: 1.0})
+    fallback.plan(reply="『葬送のフリーレン』は在庫がございます。")
+    settings = _settings(tmp_path, primary, fallback, breaker_failures=3, model_attempts=1)
+    container = build(settings)
+    async with _client(container) as client:
+        models = []
+        for i in range(6):
+            response = await client.post(
+                "/v1/chat", json={"message": f"葬送のフリーレンの在庫は？{i}"}
+            )
+            assert response.status_code == 200
+            models.append(response.json()["model"])
+        metrics = (await client.get("/metrics")).text
+    assert models == ["haiku"] * 6
+    assert len(primary.state.calls) == 3  # then skipped while its breaker is open
+    assert 'mangaassist_model_breaker_state{model="' in metrics
+    assert "} 2.0" in next(
+        line for line in metrics.splitlines() if line.startswith("mangaassist_model_breaker_state")
+    )
+    assert 'reason="breaker_open"' in metrics
+
+
 @pytest.mark.parametrize("fault", [Outcome.OVERLOADED, Outcome.MALFORMED, Outcome.AUTH])
 async def test_when_every_model_fails_the_customer_gets_the_catalog_answer(
     tmp_path: Path, primary: FakeServer, fallback: FakeServer, fault: Outcome

@@ -204,6 +204,24 @@ async def test_a_live_answer_cut_after_text_was_shown_is_interrupted_not_replace
     assert raised.value.reason == "overloaded"
 
 
+async def test_a_live_answer_that_started_in_time_may_stream_past_the_deadline() -> None:
+    pieces = tuple(f"Part {i}. " for i in range(6))
+    rig = Rig(ScriptedModel("sonnet", reply=pieces, pace_s=0.1))
+    live = await rig.router.generate(REQUEST, ["sonnet", "offline"], Deadline(0.4), live=True)
+    assert (live.degraded, live.completion.text) == (False, "".join(pieces))
+    rig = Rig(ScriptedModel("sonnet", reply=pieces, pace_s=0.1))
+    settled = await rig.router.generate(REQUEST, ["sonnet", "offline"], Deadline(0.4))
+    assert (settled.degraded, settled.reason) == (True, "timeout")
+
+
+async def test_a_live_answer_that_goes_silent_midway_is_interrupted() -> None:
+    sonnet = ScriptedModel("sonnet", reply=("First. ", "Second."), pace_s=0.5)
+    rig = Rig(sonnet, policy=RouterPolicy(idle_s=0.2))
+    with pytest.raises(AnswerInterrupted) as raised:
+        await rig.router.generate(REQUEST, ["sonnet", "offline"], Deadline(3), live=True)
+    assert (raised.value.completion.text, raised.value.reason) == ("First. ", "timeout")
+
+
 async def test_a_non_streamed_answer_cut_midway_falls_back_without_the_fragment() -> None:
     sonnet = ScriptedModel("sonnet", Cut(1, ModelOverloaded("reset")), Cut(1, ModelOverloaded("x")))
     haiku = ScriptedModel("haiku", reply=("Haiku here.",))

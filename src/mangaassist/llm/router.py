@@ -4,9 +4,10 @@ Settings map each tier to a chain of models, for example quality: Bedrock Sonnet
 Haiku -> offline. For one answer the router walks the chain:
 
 * a model whose circuit breaker is open is skipped (see ``breaker.py``);
-* each call gets a read timeout of ``min(25 s, 10 s + input tokens / 1000)`` (the design
-  documents' adaptive timeout) capped by the time left, and a first-token deadline: a model that
-  has sent nothing by then is abandoned for the next one;
+* each call gets a first-token deadline (a model that has sent nothing by then is abandoned for
+  the next one), a read timeout of ``min(25 s, 10 s + input tokens / 1000)`` (the design
+  documents' adaptive timeout), capped by the time left unless the answer streams live (the
+  deadline then bounds its start, not its length), and at most ``idle_s`` between tokens;
 * a transient failure (throttled, timeout, overloaded, malformed) is retried on the same model
   after a jittered backoff (longer when the provider sent ``Retry-After``) only while the deadline
   leaves time for it; any failure then moves on to the next model;
@@ -26,6 +27,7 @@ exceptions count as malformed responses.
 from __future__ import annotations
 
 import asyncio
+import math
 import random
 from collections.abc import AsyncGenerator, AsyncIterator, Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
@@ -90,6 +92,8 @@ class RouterPolicy:
     backoff_max_s: float = 1.0
     #: A call is not started with less time left than this.
     min_attempt_s: float = 0.25
+    #: Longest silence between two tokens once an answer streams.
+    idle_s: float = 5.0
     #: Adaptive read timeout: ``min(max, base + input tokens / 1000)``.
     read_timeout_base_s: float = 10.0
     read_timeout_max_s: float = 25.0
@@ -257,7 +261,9 @@ class ModelRouter:
                 return "breaker_open"
             if attempt > 1 and self._metrics:
                 self._metrics.retries.labels(key).inc()
-            timeout = read_timeout_s(input_tokens, time_left, policy)
+            # A live answer must start within the deadline; once it flows it may take the
+            # adaptive read timeout to finish (a long answer streams for longer than 3 s).
+            timeout = read_timeout_s(input_tokens, math.inf if live else time_left, policy)
             first_token = min(policy.first_token_s, time_left / 2)
             current = _Attempt(sink, live, guard() if guard else None)
             try:
@@ -313,12 +319,11 @@ class ModelRouter:
                 try:
                     async for event in stream:
                         if isinstance(event, TextDelta):
-                            if not current.raw:
-                                scope.reschedule(started + timeout_s)
-                                if self._metrics:
-                                    self._metrics.first_token.labels(key).observe(
-                                        loop.time() - started
-                                    )
+                            now = loop.time()
+                            if not current.raw and self._metrics:
+                                self._metrics.first_token.labels(key).observe(now - started)
+                            # Each token buys at most ``idle_s`` more, never past the timeout.
+                            scope.reschedule(min(started + timeout_s, now + self.policy.idle_s))
                             await current.delta(event.text)
                         else:
                             end = event
