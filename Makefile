@@ -42,6 +42,7 @@ bench: $(STAMP) ## Search, chat, stream, queue and event benchmarks, search qual
 	$(BIN)/python -m bench.stream
 	$(BIN)/python -m bench.queues
 	$(BIN)/python -m bench.events
+	$(BIN)/python -m bench.faults
 	@if command -v wrk >/dev/null; then $(BIN)/python -m bench.chat; \
 	 else echo "skipping bench.chat: install wrk (apt-get install wrk)"; fi
 

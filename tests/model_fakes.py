@@ -3,7 +3,8 @@
 Each call takes the next step of the script: ``"ok"`` streams ``reply``; a ``ModelError``
 instance is raised before any token; ``Hang(s)`` waits ``s`` seconds before the first token;
 ``Cut(n, error)`` streams ``n`` pieces and then raises ``error``; ``"empty"`` streams no text;
-``"no_end"`` streams the reply without its ``StreamEnd``. ``pace_s`` is the pause after each piece. After the script, calls answer ``"ok"``.
+``"no_end"`` streams the reply without its ``StreamEnd``. After the script, calls answer ``"ok"``.
+``pace_s`` is the pause after each piece.
 """
 
 from __future__ import annotations

@@ -107,6 +107,12 @@ class Settings(BaseSettings):
         5, ge=1, description="Failures within the window that open a model's circuit breaker."
     )
     breaker_window_s: float = Field(30.0, gt=0, description="Window of the breaker's count.")
+    breaker_failure_ratio: float = Field(
+        0.5,
+        gt=0,
+        le=1,
+        description="Share of the window's calls that must have failed for the breaker to open.",
+    )
     breaker_open_s: float = Field(
         15.0, gt=0, description="Seconds an open breaker skips its model before a probe call."
     )

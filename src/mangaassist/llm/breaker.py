@@ -1,11 +1,14 @@
 """Circuit breakers: stop calling a model that keeps failing, and probe it again later.
 
-A breaker is closed (calls flow) until ``failures`` failures fall within ``window_s``; it then
+A breaker is closed (calls flow) until, within ``window_s``, at least ``failures`` calls failed
+and they are at least ``failure_ratio`` of the calls started (a model failing 30% of calls is
+up, and the router's retries and fallbacks handle it; one failing most calls is down). It then
 opens and the router skips the model, going straight to the next of the chain, instead of
 spending a customer's deadline on a model that is down. After ``open_s`` one call is let through
 as a probe (half-open): its success closes the breaker, its failure opens it for another
-``open_s``. Only failures that say something about the model's health count (throttling,
-timeouts, 5xx, broken responses, rejected credentials); a refused request does not.
+``open_s``. Calls that were already under way when the breaker opened do not end the open
+period. Only failures that say something about the model's health count (throttling, timeouts,
+5xx, broken responses, rejected credentials); a refused request does not.
 
 Breakers live in one process; each API process learns a model's health from its own calls.
 """
@@ -39,6 +42,7 @@ class BreakerPolicy:
     failures: int = 5
     window_s: float = 30.0
     open_s: float = 15.0
+    failure_ratio: float = 0.5
 
 
 class CircuitBreaker:
@@ -53,6 +57,10 @@ class CircuitBreaker:
         self._policy = policy
         self._clock = clock
         self._on_change = on_change
+        #: Start times of the calls and times of the failures within the window, oldest first.
+        #: Failures are measured against calls started, not finished: right after the breaker
+        #: closes, fast failures (429s) finish before slow successes and would look like all.
+        self._started: deque[float] = deque()
         self._failures: deque[float] = deque()
         self._opened_at = 0.0
         self._state = BreakerState.CLOSED
@@ -71,6 +79,7 @@ class CircuitBreaker:
         """May a call be made now? In half-open state only one call (the probe) at a time."""
         state = self.state
         if state == BreakerState.CLOSED:
+            self._started.append(self._clock())
             return True
         if state == BreakerState.OPEN or self._probing:
             return False
@@ -79,31 +88,40 @@ class CircuitBreaker:
         return True
 
     def record_success(self) -> None:
-        """A call succeeded: the breaker closes and forgets earlier failures."""
-        self._probing = False
-        self._failures.clear()
-        self._set(BreakerState.CLOSED)
+        """A call succeeded: a probe closes the breaker (other calls change nothing)."""
+        if self._probing:
+            self._probing = False
+            self._forget()
+            self._set(BreakerState.CLOSED)
 
     def record_failure(self) -> None:
         """A call failed in a way that counts (see the module docstring)."""
         now = self._clock()
-        if self._probing or self._state == BreakerState.HALF_OPEN:
+        if self._probing:
             self._open(now)
-            return
-        self._failures.append(now)
-        while self._failures and now - self._failures[0] > self._policy.window_s:
-            self._failures.popleft()
-        if len(self._failures) >= self._policy.failures:
-            self._open(now)
+        elif self._state == BreakerState.CLOSED:
+            self._failures.append(now)
+            for times in (self._started, self._failures):
+                while times and now - times[0] > self._policy.window_s:
+                    times.popleft()
+            failed = len(self._failures)
+            enough = failed >= self._policy.failures
+            majority = failed >= self._policy.failure_ratio * len(self._started)
+            if enough and majority:
+                self._open(now)
 
     def release(self) -> None:
         """A call ended without a verdict (cancelled, or refused as invalid): a probe it was
         may be made again."""
         self._probing = False
 
+    def _forget(self) -> None:
+        self._started.clear()
+        self._failures.clear()
+
     def _open(self, now: float) -> None:
         self._probing = False
-        self._failures.clear()
+        self._forget()
         self._opened_at = now
         self._set(BreakerState.OPEN)
 

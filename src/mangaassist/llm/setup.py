@@ -147,7 +147,10 @@ def build_models(
         chains[tier] = tuple(keys)
     breakers = BreakerBoard(
         BreakerPolicy(
-            settings.breaker_failures, settings.breaker_window_s, settings.breaker_open_s
+            settings.breaker_failures,
+            settings.breaker_window_s,
+            settings.breaker_open_s,
+            settings.breaker_failure_ratio,
         ),
         on_change=metrics.breaker_changed if metrics else None,
     )
