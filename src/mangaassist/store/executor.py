@@ -75,9 +75,10 @@ class AsyncEngineExecutor(Executor):
 
 def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
+    # The busy timeout first: switching a new file to WAL takes a lock another process may hold.
+    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA journal_mode=WAL")
     cursor.execute("PRAGMA synchronous=NORMAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
     cursor.execute("PRAGMA foreign_keys=ON")
     # Checkpoints (the only fsync in WAL mode with synchronous=NORMAL) run in the background
     # checkpointer, never inside a customer's commit on the event loop.

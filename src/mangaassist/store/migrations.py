@@ -105,6 +105,12 @@ def apply_migrations(conn: Connection, target: int | None = None) -> int:
     """
     if conn.dialect.name == "postgresql":
         conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _PG_MIGRATION_LOCK})
+    elif conn.dialect.name == "sqlite" and not conn.connection.dbapi_connection.in_transaction:  # type: ignore[union-attr]
+        # Take the write lock before reading the version: pysqlite would begin the transaction
+        # only at the first insert, after two processes starting together had both read the
+        # same version and both created the same tables. The second now waits, then finds the
+        # migrations applied.
+        conn.exec_driver_sql("BEGIN IMMEDIATE")
     schema_migrations.create(conn, checkfirst=True)
     version = current_version(conn)
     for migration in MIGRATIONS:
