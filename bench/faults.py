@@ -22,7 +22,6 @@ import os
 import platform
 import random
 import re
-import socket
 import subprocess
 import sys
 import tempfile
@@ -38,7 +37,7 @@ from typing import Any
 import httpx
 
 from bench.results import record_section
-from bench.server import running_server
+from bench.server import free_port, running_server, wait_until_ready
 from mangaassist.chat.service import PERSIST_RESERVE_S
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -67,53 +66,18 @@ _SAMPLE = re.compile(r"^(\w+)\{(.*)\} (\S+)$")
 _LABEL = re.compile(r'(\w+)="((?:[^"\\]|\\.)*)"')
 
 
-def serve_fake(port: int, plan_json: str) -> None:
-    """Serve a fake Bedrock runtime whose ``GET /_fake/calls`` includes each call's outcome."""
-    import uvicorn
-
-    from tests.model_servers.bedrock import create_app
-    from tests.model_servers.faults import FakeModelState, FaultPlan, Outcome
-
-    class OutcomeKeepingState(FakeModelState):
-        def record(self, call: dict[str, Any]) -> Outcome:
-            outcome = super().record(call)
-            call.pop("body", None)  # the prompt: large, and the bench only counts calls
-            call["outcome"] = str(outcome)
-            return outcome
-
-    state = OutcomeKeepingState(FaultPlan.from_json(json.loads(plan_json)))
-    uvicorn.run(create_app(state), host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
 @contextmanager
 def _fake_bedrock(plan: dict[str, Any]) -> Iterator[str]:
     """A fake Bedrock process on a free port; yields its base URL once it answers."""
-    port = _free_port()
-    code = (
-        "import sys; from bench.faults import serve_fake; serve_fake(int(sys.argv[1]), sys.argv[2])"
-    )
+    port = free_port()
     process = subprocess.Popen(
-        [sys.executable, "-c", code, str(port), json.dumps(plan)],
+        [sys.executable, "-m", "tests.model_servers.bedrock", "--port", str(port),
+         "--plan", json.dumps(plan)],
         cwd=ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
     )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
     try:
-        ready_by = time.monotonic() + FAKE_READY_S
-        while True:
-            try:
-                if httpx.get(f"{base}/_fake/calls", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > ready_by or process.poll() is not None:
-                raise RuntimeError(f"fake Bedrock on {base} did not start")
-            time.sleep(0.1)
+        wait_until_ready(f"{base}/_fake/calls", process, FAKE_READY_S, interval_s=0.1)
         yield base
     finally:
         process.terminate()  # calls still hanging on purpose would hold a graceful exit up

@@ -12,16 +12,33 @@ from contextlib import contextmanager
 
 import httpx
 
-__all__ = ["running_server"]
+__all__ = ["free_port", "running_server", "wait_until_ready"]
 
 #: Generous: with a 100k catalog every worker builds its search index before it is ready.
 READY_TIMEOUT_S = 180
 
 
-def _free_port() -> int:
+def free_port() -> int:
+    """A free TCP port on 127.0.0.1."""
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
+
+
+def wait_until_ready(
+    url: str, process: subprocess.Popen[bytes], timeout_s: float, interval_s: float = 0.3
+) -> None:
+    """Poll ``url`` until it answers 200; ``RuntimeError`` when ``process`` exits or time is up."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        try:
+            if httpx.get(url, timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        if time.monotonic() > deadline or process.poll() is not None:
+            raise RuntimeError(f"{url} did not become ready")
+        time.sleep(interval_s)
 
 
 @contextmanager
@@ -35,7 +52,7 @@ def running_server(
         "MANGAASSIST_LOG_LEVEL": "warning",
         **(extra_env or {}),
     }
-    port = _free_port()
+    port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "mangaassist", "serve", "--port", str(port), "--workers",
          str(workers)],
@@ -44,16 +61,7 @@ def running_server(
     base = f"http://127.0.0.1:{port}"
     running_server.pid = server.pid  # type: ignore[attr-defined]  # for memory readings
     try:
-        deadline = time.monotonic() + READY_TIMEOUT_S
-        while True:
-            try:
-                if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
-                    break
-            except httpx.TransportError:
-                pass
-            if time.monotonic() > deadline or server.poll() is not None:
-                raise RuntimeError(f"server on {base} did not become ready")
-            time.sleep(0.3)
+        wait_until_ready(f"{base}/readyz", server, READY_TIMEOUT_S)
         yield base
     finally:
         server.terminate()

@@ -101,17 +101,21 @@ class FakeModelState:
             self._random = random.Random(plan.seed)
 
     def record(self, call: dict[str, Any]) -> Outcome:
-        """Remember a call and decide its outcome."""
+        """Remember a call with its outcome (``call["outcome"]``), decided here."""
         with self._lock:
-            self.calls.append(call)
-            if self._script:
-                return self._script.pop(0)
-            draw = self._random.random()
-            for outcome, rate in self.plan.rates.items():
-                if draw < rate:
-                    return outcome
-                draw -= rate
-            return Outcome.OK
+            outcome = self._decide()
+            self.calls.append({**call, "outcome": str(outcome)})
+            return outcome
+
+    def _decide(self) -> Outcome:
+        if self._script:
+            return self._script.pop(0)
+        draw = self._random.random()
+        for outcome, rate in self.plan.rates.items():
+            if draw < rate:
+                return outcome
+            draw -= rate
+        return Outcome.OK
 
     def first_token_delay(self) -> float:
         """Seconds before the first token of this call."""

@@ -334,12 +334,13 @@ class ChatService:
         history = self._history.select(
             turns, reserved=message_tokens + estimate_tokens(prompt.system)
         )
-        tokens = message_tokens + self._history.cost(history)
+        history_tokens = self._history.cost(history)
+        tokens = message_tokens + history_tokens
         route = route_model(
             ModelPreference(question.model_preference),
             intent=plan.intent.value,
             message_tokens=message_tokens,
-            history_tokens=self._history.cost(history),
+            history_tokens=history_tokens,
             tier_models=self._tier_models,
             guards=self._guards,
         )

@@ -140,15 +140,7 @@ class OpenAIProvider:
         self._client: httpx.AsyncClient | None = None
 
     @classmethod
-    def from_url(
-        cls,
-        url: str,
-        api_key: str = "",
-        *,
-        connect_timeout_s: float = CONNECT_TIMEOUT_S,
-        read_timeout_s: float = READ_TIMEOUT_S,
-        max_connections: int = MAX_CONNECTIONS,
-    ) -> OpenAIProvider:
+    def from_url(cls, url: str, api_key: str = "") -> OpenAIProvider:
         """The provider of ``openai+http(s)://HOST:PORT[/PATH]`` (``/v1`` when the path is
         missing); ``ValueError`` for any other URL. The key is never part of the URL."""
         expected = "expected openai+http://HOST:PORT/v1 or openai+https://HOST/v1"
@@ -168,13 +160,7 @@ class OpenAIProvider:
             raise ValueError(f"an OpenAI-compatible URL has no query or fragment: {expected}")
         path = parts.path.rstrip("/") or "/v1"
         base_url = f"{parts.scheme.removeprefix('openai+')}://{parts.netloc}{path}"
-        return cls(
-            base_url,
-            api_key,
-            connect_timeout_s=connect_timeout_s,
-            read_timeout_s=read_timeout_s,
-            max_connections=max_connections,
-        )
+        return cls(base_url, api_key)
 
     @property
     def client(self) -> httpx.AsyncClient:

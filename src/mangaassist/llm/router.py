@@ -279,7 +279,7 @@ class ModelRouter:
                     breaker.release()
                 if current.shown:
                     raise AnswerInterrupted(
-                        _partial(model.model_id, request, current.shown, self._estimate),
+                        _partial(model.model_id, input_tokens, current.shown, self._estimate),
                         exc.kind.value,
                     ) from exc
                 first_token_missed = isinstance(exc, ModelTimeout) and not current.raw
@@ -411,14 +411,12 @@ class RoutedModel(ChatModel):
 
 
 def _partial(
-    model_id: str, request: ModelRequest, shown: list[str], estimate: Callable[[str], int]
+    model_id: str, input_tokens: int, shown: list[str], estimate: Callable[[str], int]
 ) -> Completion:
     text = "".join(shown)
-    usage = Usage(
-        estimate(request.system) + sum(estimate(m.text) for m in request.messages),
-        estimate(text),
+    return Completion(
+        text, Usage(input_tokens, estimate(text)), model_id, "interrupted", tuple(shown)
     )
-    return Completion(text, usage, model_id, "interrupted", tuple(shown))
 
 
 async def _collect(model: ChatModel, request: ModelRequest, sink: DeltaSink | None) -> Completion:

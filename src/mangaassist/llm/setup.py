@@ -8,7 +8,7 @@ shared by its models (one Bedrock client, one HTTP connection pool per OpenAI-co
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Protocol
 from urllib.parse import urlsplit
@@ -39,7 +39,6 @@ class ModelSetup:
 
     router: ModelRouter
     chains: dict[ModelTier, tuple[str, ...]]
-    models: dict[str, ChatModel]
     providers: list[Provider] = field(default_factory=list)
 
     async def open(self) -> None:
@@ -166,9 +165,4 @@ def build_models(
         ),
         metrics=metrics,
     )
-    return ModelSetup(router, chains, models, list(providers.values()))
-
-
-def guards_by_key(models: Mapping[str, ChatModel], guards: Mapping[str, int]) -> dict[str, int]:
-    """The cost guards (by model id) keyed like the chains."""
-    return {key: guards[m.model_id] for key, m in models.items() if m.model_id in guards}
+    return ModelSetup(router, chains, list(providers.values()))
