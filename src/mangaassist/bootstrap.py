@@ -10,6 +10,8 @@ from pathlib import Path
 
 from prometheus_client import CollectorRegistry
 
+from mangaassist.access.keyring import KeyRing
+from mangaassist.access.setup import AccessSetup, build_access
 from mangaassist.analysis.base import Analyzer
 from mangaassist.analysis.service import ModelAnalyzer
 from mangaassist.api.chat_schemas import render_answer
@@ -44,6 +46,7 @@ from mangaassist.jobs.moderation import CASES_FILE
 from mangaassist.llm.offline import OfflineModel
 from mangaassist.llm.router import RoutedModel
 from mangaassist.llm.setup import ModelSetup, build_models
+from mangaassist.observability.access_metrics import AccessMetrics
 from mangaassist.observability.chat_metrics import ChatMetrics
 from mangaassist.observability.metrics import HttpMetrics
 from mangaassist.observability.model_metrics import ModelMetrics
@@ -56,8 +59,9 @@ from mangaassist.queues.worker import JobRegistry, Worker
 from mangaassist.settings import Settings
 from mangaassist.store.base import Store
 from mangaassist.store.sql import SqlStore
+from mangaassist.store.sql_keys import SqlKeyRing
 from mangaassist.store.urls import async_url, sqlite_path
-from mangaassist.stream.authorizer import AllowAll, Authorizer, FrameLimiter, NoFrameLimit
+from mangaassist.stream.authorizer import Authorizer, FrameLimits
 from mangaassist.stream.buffer import DeltaBuffer, MemoryDeltaBuffer
 from mangaassist.stream.service import StreamingChat
 from mangaassist.text.token_estimate import estimate_tokens
@@ -92,8 +96,10 @@ class Container:
     buffer: DeltaBuffer
     streaming: StreamingChat
     stream_metrics: StreamMetrics
+    #: Judges WebSocket handshakes (allow-all unless access control is on).
     authorizer: Authorizer
-    frame_limiter: FrameLimiter
+    #: Limits the frames of each WebSocket connection (none unless access control is on).
+    frame_limits: FrameLimits
     queues: QueueBackend
     topology: tuple[QueueConfig, ...]
     jobs: JobRegistry
@@ -114,11 +120,16 @@ class Container:
     analytics: AnalyticsSink
     #: The ``usage_ledger`` event handler: one line per answer (model, tokens, cost).
     usage: UsageLedger
+    #: API keys (prefixes and hashes only): the CLI, the admin API and access control use it.
+    keys: KeyRing
+    #: Access control: the gate (None when off), its metrics and JWKS/Redis connections.
+    access: AccessSetup
 
     async def start(self) -> None:
         """Bring the store schema and the queues up to date. Safe from several processes."""
         await self.store.migrate()
         await self.models.open()
+        await self.access.open()
         await ensure_topology(self.queues, self.topology)
         await self.rulebook.reload()
         await self.events.prepare()
@@ -144,6 +155,7 @@ class Container:
         """Release connections and wait for background work."""
         await self.catalog.close()
         await self.models.close()
+        await self.access.close()
         await self.buffer.close()
         await self.cache.close()
         await self.webhooks.close()
@@ -247,6 +259,13 @@ def callback_secret(settings: Settings) -> Callable[[], str]:
     return functools.cache(lambda: load_or_create_secret(folder / "callback-secret"))
 
 
+def pepper(settings: Settings) -> bytes | None:
+    """The API key pepper as bytes, or None."""
+    if settings.api_key_pepper is None:
+        return None
+    return settings.api_key_pepper.get_secret_value().encode()
+
+
 def build(settings: Settings | None = None) -> Container:
     """Build the container for ``settings`` (the environment's when None)."""
     settings = settings or Settings()
@@ -348,6 +367,8 @@ def build(settings: Settings | None = None) -> Container:
     handlers.register(ANALYTICS_HANDLER, event_jobs.analytics.handle)
     usage = UsageLedger(folder / USAGE_FILE)
     handlers.register(USAGE_HANDLER, usage.handle)
+    keys = SqlKeyRing(store, pepper=pepper(settings))
+    access = build_access(settings, keys, pepper(settings), AccessMetrics(registry))
     return Container(
         queues=queues,
         batches=batches,
@@ -361,8 +382,9 @@ def build(settings: Settings | None = None) -> Container:
         buffer=buffer,
         streaming=StreamingChat(chat, buffer, render_answer, stream_metrics),
         stream_metrics=stream_metrics,
-        authorizer=AllowAll(),
-        frame_limiter=NoFrameLimit(),
+        authorizer=access.authorizer,
+        frame_limits=access.frame_limits,
+        access=access,
         settings=settings,
         store=store,
         cache=cache,
@@ -377,4 +399,5 @@ def build(settings: Settings | None = None) -> Container:
         metrics=HttpMetrics(registry),
         analytics=event_jobs.analytics,
         usage=usage,
+        keys=keys,
     )

@@ -20,6 +20,7 @@ from mangaassist.catalog.loader import BUILTIN_CATALOG, parse_catalog
 from mangaassist.cli_enrich import catalog_enrich
 from mangaassist.cli_events import events_app
 from mangaassist.cli_jobs import dlq_app, worker
+from mangaassist.cli_keys import keys_app
 from mangaassist.cli_models import models_app
 from mangaassist.cli_support import with_container
 from mangaassist.domain.catalog import Genre
@@ -75,6 +76,8 @@ def serve(
         log_config=None,
         access_log=False,
         ws_max_size=settings.ws_max_frame_bytes,
+        proxy_headers=True,
+        forwarded_allow_ips=settings.forwarded_allow_ips,
     )
 
 
@@ -237,6 +240,7 @@ catalog_app.command("enrich")(catalog_enrich)
 app.command()(worker)
 app.add_typer(dlq_app, name="dlq")
 app.add_typer(events_app, name="events")
+app.add_typer(keys_app, name="keys")
 app.add_typer(models_app, name="models")
 
 

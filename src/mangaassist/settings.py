@@ -8,9 +8,11 @@ from __future__ import annotations
 
 from typing import Any, Literal
 
-from pydantic import Field, SecretStr, field_validator
+from limits import parse_many
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from mangaassist.access.config import PlanConfig, ThrottleConfig
 from mangaassist.events.archive import DEFAULT_ARCHIVES
 from mangaassist.webhooks.outbound import DEFAULT_SCHEDULE_S
 from mangaassist.webhooks.signing import decode_secret
@@ -41,6 +43,12 @@ class Settings(BaseSettings):
     workers: int = Field(1, ge=1, le=64, description="API worker processes of `serve`.")
     max_body_bytes: int = Field(
         65536, ge=1024, description="Largest accepted request body; larger ones get 413."
+    )
+    max_body_bytes_by_route: dict[str, int] = Field(
+        {"/v1/manga/batch": 4_194_304, "/admin/events": 262_144, "/webhooks": 1_048_576},
+        description="Larger body limits by path prefix (JSON): a full batch (100 items of 2,000 "
+        "characters, JSON-escaped) needs up to 2.7 MB, PutEvents 256 KB as in EventBridge, "
+        "webhook senders up to 1 MB.",
     )
     log_level: Literal["debug", "info", "warning", "error"] = Field(
         "info", description="Lowest log level written."
@@ -292,9 +300,114 @@ class Settings(BaseSettings):
         "unset: `analytics.jsonl` beside a SQLite store, else `var/analytics.jsonl`.",
     )
 
+    access_control: bool = Field(
+        False,
+        description="Require an API key (`X-Api-Key`) or a JWT on `/v1/...` routes and enforce "
+        "usage plans; visitors of the chat page stay anonymous within per-IP and per-session "
+        "limits (docs/access.md). Off: the public demo of `make run`.",
+    )
+    access_plans: dict[str, PlanConfig] = Field(
+        {"standard": {"rate_per_s": 100, "burst": 200, "quota": 10_000, "quota_period": "day"}},
+        validate_default=True,
+        description="Usage plans by name (JSON object of {rate_per_s, burst, quota, "
+        "quota_period}); each API key names one.",
+    )
+    access_token_plan: str = Field(
+        "standard", description="Usage plan of callers authenticated by a JWT."
+    )
+    access_route_throttles: dict[str, ThrottleConfig] = Field(
+        {"/v1/chat": {"rate_per_s": 500, "burst": 1000}},
+        validate_default=True,
+        description="Limits per route for all callers together, by path prefix (JSON object of "
+        "{rate_per_s, burst}).",
+    )
+    access_anonymous_routes: list[str] = Field(
+        ["/v1/chat", "/v1/ws", "/v1/sessions", "/v1/search", "/v1/catalog", "/v1/recommend"],
+        description="Path prefixes the chat page may call without credentials (JSON list); "
+        "empty: every `/v1/...` route needs a key or token.",
+    )
+    anonymous_ip_plan: PlanConfig = Field(
+        {"rate_per_s": 5, "burst": 30, "quota": 5_000, "quota_period": "day"},
+        validate_default=True,
+        description="Limits of anonymous requests per client IP (JSON {rate_per_s, burst, "
+        "quota, quota_period}).",
+    )
+    anonymous_session_plan: PlanConfig = Field(
+        {"rate_per_s": 1, "burst": 10, "quota": 1_000, "quota_period": "day"},
+        validate_default=True,
+        description="Limits of anonymous chat requests per chat session (JSON, as above).",
+    )
+    access_storage_url: str | None = Field(
+        None,
+        description="Where rate-limit counts live: `memory://` (per process) or "
+        "`redis://host:6379/0` (shared by all API processes); unset: the cache's Redis when "
+        "MANGAASSIST_CACHE_URL is Redis, else `memory://`.",
+    )
+    access_fail_open: bool = Field(
+        True,
+        description="When the rate-limit storage cannot be reached, let requests through "
+        "(logged and counted) instead of answering 503.",
+    )
+    api_key_pepper: SecretStr | None = Field(
+        None,
+        description="Server-side secret mixed into API key hashes (HMAC-SHA-256); keys created "
+        "with a pepper only verify with it.",
+    )
+    jwt_secret: SecretStr | None = Field(
+        None, description="Shared secret of HS256 bearer tokens (self-hosted issuers)."
+    )
+    jwt_jwks_url: str | None = Field(
+        None,
+        description="JWKS of RS256 bearer tokens: `https://.../.well-known/jwks.json` "
+        "(Cognito-style) or a file path.",
+    )
+    jwt_issuer: str | None = Field(None, description="Required `iss` of bearer tokens.")
+    jwt_audience: str | None = Field(
+        None, description="Required `aud` of bearer tokens (Cognito: the app client id)."
+    )
+    jwt_leeway_s: float = Field(
+        30.0, ge=0, le=300, description="Clock skew allowed on `exp` and `nbf`."
+    )
+    cors_allow_origins: list[str] = Field(
+        [],
+        description="Origins (scheme://host[:port]) whose pages may call the API, JSON list; "
+        "empty: same-origin only.",
+    )
+    hsts_max_age_s: int = Field(
+        0,
+        ge=0,
+        description="`Strict-Transport-Security` max-age sent on every response; 0: not sent "
+        "(set it when served over HTTPS).",
+    )
+    forwarded_allow_ips: str = Field(
+        "127.0.0.1",
+        description="Proxies whose `X-Forwarded-For` gives the client IP (comma-separated, or "
+        "`*`); the per-IP limits count that address.",
+    )
+    ws_message_limit: str = Field(
+        "20/minute;5/second",
+        description="Chat actions one WebSocket connection may send, in `limits` notation; "
+        "enforced when access control is on.",
+    )
+
     @field_validator("callback_secret")
     @classmethod
     def _check_callback_secret(cls, value: SecretStr | None) -> SecretStr | None:
         if value is not None:
             decode_secret(value.get_secret_value())
         return value
+
+    @field_validator("ws_message_limit")
+    @classmethod
+    def _check_message_limit(cls, value: str) -> str:
+        parse_many(value)  # e.g. "20/minute;5/second"; raises ValueError on anything else
+        return value
+
+    @model_validator(mode="after")
+    def _check_access(self) -> Settings:
+        if self.access_token_plan not in self.access_plans:
+            raise ValueError("access_token_plan must name one of access_plans")
+        for route in (*self.access_route_throttles, *self.access_anonymous_routes):
+            if not route.startswith("/v1/"):
+                raise ValueError("access routes are path prefixes starting with /v1/")
+        return self

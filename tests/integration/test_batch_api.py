@@ -4,6 +4,7 @@ worker running the jobs as `mangaassist serve` does."""
 from __future__ import annotations
 
 import asyncio
+import json
 from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
@@ -242,3 +243,25 @@ async def test_a_queue_over_its_backlog_limit_answers_503_with_retry_after(
         assert refused.json()["error"]["code"] == "BATCH_BACKLOG_FULL"
         assert "17" in refused.json()["error"]["message"]
         assert elsewhere.status_code == 202  # the high-priority queue is not backed up
+
+
+async def test_the_largest_valid_batch_fits_the_body_limit(client: httpx.AsyncClient) -> None:
+    # 100 items with 2,000-character contexts of 𠮷, JSON-escaped as surrogate pairs: 2.4 MB
+    context = "𠮷" * 2000
+    items = [
+        {"manga_id": FRIEREN, "analysis_type": "reading_level", "additional_context": context}
+        for _ in range(100)
+    ]
+    body = json.dumps({"items": items}).encode()  # ensure_ascii: 12 bytes per 𠮷
+    assert len(body) > 2_000_000
+    accepted = await client.post(
+        "/v1/manga/batch", content=body, headers={"Content-Type": "application/json"}
+    )
+    too_big = await client.post(
+        "/v1/chat",
+        content=json.dumps({"message": "x" * 70_000}),
+        headers={"Content-Type": "application/json"},
+    )
+    assert accepted.status_code == 202
+    assert too_big.status_code == 413
+    assert too_big.json()["error"]["code"] == "PAYLOAD_TOO_LARGE"

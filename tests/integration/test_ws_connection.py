@@ -4,20 +4,20 @@ from __future__ import annotations
 
 import asyncio
 import json
-from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
 import pytest
-import uvicorn
 from websockets.asyncio.client import connect
 from websockets.exceptions import InvalidStatus
 
+from mangaassist.access.principal import Admission, Refusal
 from mangaassist.api.app import create_app
 from mangaassist.api.ws_connection import CLOSE_SLOW_READER, ConnectionLimits, WsConnection
 from mangaassist.bootstrap import Container, build
 from mangaassist.settings import Settings
-from mangaassist.stream.authorizer import Principal
+from mangaassist.stream.authorizer import Handshake, Principal
+from tests.served import serve_in_loop
 
 
 class FakeSocket:
@@ -92,9 +92,11 @@ async def test_frame_limiter_hook_answers_rate_limited(container: Container) -> 
         def __init__(self) -> None:
             self.used = 0
 
-        def allow(self, connection_id: str, action: str) -> bool:
+        async def check(
+            self, connection_id: str, action: str, session_id: str | None
+        ) -> str | None:
             self.used += 1
-            return self.used <= 1
+            return None if self.used <= 1 else "RATE_LIMITED"
 
     socket = FakeSocket()
     socket.client_sends("getHistory", sessionId="abcdefgh12")
@@ -111,28 +113,17 @@ async def test_frame_limiter_hook_answers_rate_limited(container: Container) -> 
 
 async def test_authorizer_refusal_fails_the_handshake(tmp_path: Path) -> None:
     class KeyRequired:
-        async def __call__(
-            self, headers: Mapping[str, str], query: Mapping[str, str]
-        ) -> Principal | None:
-            return Principal("partner") if query.get("token") == "s3cret" else None
+        async def __call__(self, handshake: Handshake) -> Admission | Refusal:
+            if handshake.query.get("token") == "s3cret":
+                return Admission(Principal("partner"))
+            return Refusal(403, "API_KEY_INVALID")
 
     container = build(Settings(store_url=f"sqlite:///{tmp_path / 'auth.db'}"))
     container.authorizer = KeyRequired()
-    config = uvicorn.Config(
-        create_app(container=container), host="127.0.0.1", port=0, log_config=None
-    )
-    server = uvicorn.Server(config)
-    serving = asyncio.create_task(server.serve())
-    while not server.started:
-        await asyncio.sleep(0.05)
-    port = server.servers[0].sockets[0].getsockname()[1]
-    try:
+    async with serve_in_loop(create_app(container=container)) as port:
         with pytest.raises(InvalidStatus) as refused:
             async with connect(f"ws://127.0.0.1:{port}/v1/ws"):
                 pass
         assert refused.value.response.status_code == 403
         async with connect(f"ws://127.0.0.1:{port}/v1/ws?token=s3cret") as ws:
             assert json.loads(await ws.recv())["type"] == "hello"
-    finally:
-        server.should_exit = True
-        await serving

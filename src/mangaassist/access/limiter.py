@@ -142,8 +142,13 @@ class RateLimiter:
             )
         raise ValueError(f"unsupported rate-limit storage {scheme!r}: use memory:// or redis://")
 
-    async def check(self, key_id: str, route: str, plan: UsagePlan | None = None) -> Decision:
+    async def check(
+        self, key_id: str, route: str | None = None, plan: UsagePlan | None = None
+    ) -> Decision:
         """Count one request by ``key_id`` to ``route`` and say whether it may proceed.
+
+        ``route`` names a route throttle (None: no throttle applies, e.g. a second identity
+        counted for the same request).
 
         Raises ``limits.errors.StorageError`` when the storage cannot be reached; whether to
         fail open or closed is the caller's policy.
@@ -152,7 +157,7 @@ class RateLimiter:
         rate = RateLimitItemPerSecond(plan.burst, plan.window_s)
         if not await self._moving.hit(rate, "key", key_id):
             return await self._rate_denied(rate, "key", key_id)
-        throttle = self.route_throttles.get(route)
+        throttle = self.route_throttles.get(route) if route is not None else None
         if throttle is not None:
             route_rate = RateLimitItemPerSecond(throttle.burst, throttle.window_s)
             if not await self._moving.hit(route_rate, "route", throttle.route):

@@ -6,11 +6,12 @@ from typing import Annotated
 
 from fastapi import Depends, Request
 
+from mangaassist.access.principal import Principal
 from mangaassist.bootstrap import Container
 from mangaassist.catalog.service import CatalogService
 from mangaassist.chat.service import ChatService
 
-__all__ = ["CatalogDep", "ChatDep", "ContainerDep"]
+__all__ = ["CatalogDep", "ChatDep", "ContainerDep", "PrincipalDep"]
 
 
 def _container(request: Request) -> Container:
@@ -31,3 +32,12 @@ def _chat(request: Request) -> ChatService:
 
 
 ChatDep = Annotated[ChatService, Depends(_chat)]
+
+
+def _principal(request: Request) -> Principal:
+    principal = getattr(request.state, "principal", None)
+    return principal if isinstance(principal, Principal) else Principal()
+
+
+#: The caller access control admitted (anonymous when access control is off).
+PrincipalDep = Annotated[Principal, Depends(_principal)]

@@ -140,11 +140,17 @@ async def _on_http_error(request: Request, exc: Exception) -> JSONResponse:
 
 
 async def send_error(
-    scope: Scope, send: Send, status: int, code: str, params: Mapping[str, object] | None = None
+    scope: Scope,
+    send: Send,
+    status: int,
+    code: str,
+    params: Mapping[str, object] | None = None,
+    headers: Mapping[str, str] | None = None,
 ) -> None:
     """Send an error response straight from ASGI middleware (no route was involved)."""
-    headers = dict(scope.get("headers", []))
-    language = response_language(headers.get(b"accept-language", b"").decode("latin-1"))
+    extra = headers or {}
+    request_headers = dict(scope.get("headers", []))
+    language = response_language(request_headers.get(b"accept-language", b"").decode("latin-1"))
     body = json.dumps(
         error_body(code, language, request_id_of(scope), params=params), ensure_ascii=False
     ).encode()
@@ -155,6 +161,7 @@ async def send_error(
             "headers": [
                 (b"content-type", b"application/json"),
                 (b"content-length", str(len(body)).encode()),
+                *((name.lower().encode(), value.encode()) for name, value in extra.items()),
             ],
         }
     )

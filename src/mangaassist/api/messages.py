@@ -17,6 +17,14 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "Send the admin token as `Authorization: Bearer <token>`.",
         "管理トークンを `Authorization: Bearer <token>` で送信してください。",
     ),
+    "API_KEY_NOT_FOUND": (
+        "No API key has the prefix {prefix}.",
+        "プレフィックス {prefix} のAPIキーは存在しません。",
+    ),
+    "PLAN_UNKNOWN": (
+        "There is no usage plan called {plan}; known plans: {plans}.",
+        "利用プラン {plan} は存在しません。利用できるプラン: {plans}",
+    ),
     "EVENT_RULE_NOT_FOUND": (
         "No event rule is called {name}.",
         "イベントルール {name} は存在しません。",
@@ -143,8 +151,48 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "このメッセージはこのサーバーで生成中ではありません。",
     ),
     "RATE_LIMITED": (
-        "Too many messages; please slow down.",
-        "送信回数が多すぎます。しばらくしてからお試しください。",
+        "Too many requests; please slow down and try again shortly.",
+        "リクエストが多すぎます。少し時間をおいてからもう一度お試しください。",
+    ),
+    "QUOTA_EXCEEDED": (
+        "The request quota of this key's usage plan is used up until the period resets "
+        "(see Retry-After).",
+        "利用プランのリクエスト上限に達しました。期間がリセットされるまでお待ちください"
+        "（Retry-After を参照）。",
+    ),
+    "UNAUTHENTICATED": (
+        "This API needs credentials: send an API key as `X-Api-Key` or a token as "
+        "`Authorization: Bearer <token>`.",
+        "このAPIには認証が必要です。APIキーを `X-Api-Key` で、またはトークンを "
+        "`Authorization: Bearer <token>` で送信してください。",
+    ),
+    "API_KEY_INVALID": (
+        "The API key is not valid.",
+        "APIキーが正しくありません。",
+    ),
+    "API_KEY_REVOKED": (
+        "This API key has been revoked; ask for a new one.",
+        "このAPIキーは失効しています。新しいキーを発行してください。",
+    ),
+    "API_KEY_PLAN_UNKNOWN": (
+        "This API key's usage plan ({plan}) no longer exists; ask for a new key.",
+        "このAPIキーの利用プラン（{plan}）は存在しません。新しいキーを発行してください。",
+    ),
+    "TOKEN_INVALID": (
+        "The bearer token is not valid ({reason}).",
+        "アクセストークンが正しくありません（{reason}）。",
+    ),
+    "TOKEN_EXPIRED": (
+        "The bearer token has expired; get a new one.",
+        "アクセストークンの有効期限が切れています。新しいトークンを取得してください。",
+    ),
+    "ORIGIN_NOT_ALLOWED": (
+        "Pages from this origin may not connect.",
+        "このオリジンのページからは接続できません。",
+    ),
+    "ACCESS_UNAVAILABLE": (
+        "Access control cannot check limits right now; please try again shortly.",
+        "現在利用制限を確認できません。少し時間をおいてからもう一度お試しください。",
     ),
     "BATCH_REQUEST_NOT_FOUND": (
         "No batch analysis request has the id {id}.",

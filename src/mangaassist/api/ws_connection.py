@@ -59,6 +59,9 @@ class ConnectionLimits:
     resume_window_s: float
     max_frame_bytes: int
     send_queue_frames: int
+    #: Only pings keep the connection alive (mobile clients): other frames do not reset the
+    #: idle timer, so a dead carrier NAT path is noticed even mid-conversation.
+    ping_required: bool = False
 
 
 def _event_frame(message_id: str, event: BufferedEvent, language: Language) -> dict[str, Any]:
@@ -98,6 +101,7 @@ class WsConnection:
         self.connection_id = uuid.uuid4().hex
         self._outbox: asyncio.Queue[dict[str, Any] | None] = asyncio.Queue(limits.send_queue_frames)
         self._last_heard = time.monotonic()
+        self._last_ping = self._last_heard
         self._forwarder: asyncio.Task[None] | None = None
         self._generating: str | None = None
         self._closed = False
@@ -115,6 +119,7 @@ class WsConnection:
                     "pingIntervalMs": round(self._limits.ping_interval_s * 1000),
                     "pongTimeoutMs": round(self._limits.pong_timeout_s * 1000),
                     "idleTimeoutMs": round(self._limits.idle_timeout_s * 1000),
+                    "pingRequired": self._limits.ping_required,
                     "resumeWindowS": self._limits.resume_window_s,
                     "maxFrameBytes": self._limits.max_frame_bytes,
                 }
@@ -168,9 +173,15 @@ class WsConnection:
             self._error(exc.code, details=exc.details)
             return
         self._metrics.frames.labels(action).inc()
-        if not isinstance(data, Ping) and not self._limiter.allow(self.connection_id, action):
-            self._error("RATE_LIMITED")
-            return
+        if isinstance(data, Ping):
+            self._last_ping = time.monotonic()
+        else:
+            refused = await self._limiter.check(
+                self.connection_id, action, getattr(data, "session_id", None)
+            )
+            if refused is not None:
+                self._error(refused)
+                return
         if isinstance(data, Ping):
             self._send({"type": "pong", "ts": data.ts})
         elif isinstance(data, SendMessage):
@@ -301,10 +312,14 @@ class WsConnection:
     async def _watch_idle(self) -> None:
         timeout = self._limits.idle_timeout_s
         while not self._closed:
-            quiet = time.monotonic() - self._last_heard
+            heard = self._last_ping if self._limits.ping_required else self._last_heard
+            quiet = time.monotonic() - heard
             if quiet >= timeout:
                 self._metrics.closes.labels("idle").inc()
-                await self._close(CLOSE_IDLE, f"idle timeout: nothing received for {timeout:g} s")
+                heard_what = "no ping" if self._limits.ping_required else "nothing"
+                await self._close(
+                    CLOSE_IDLE, f"idle timeout: {heard_what} received for {timeout:g} s"
+                )
                 return
             await asyncio.sleep(min(1.0, timeout - quiet))
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime
 from sqlalchemy import Connection, inspect, select, text
 
 from mangaassist.store.schema import (
+    api_keys,
     batch_items,
     batch_requests,
     chat_sessions,
@@ -79,6 +80,10 @@ def _create_event_bus(conn: Connection) -> None:
     webhook_endpoints.create(conn, checkfirst=True)
 
 
+def _create_api_keys(conn: Connection) -> None:
+    api_keys.create(conn, checkfirst=True)
+
+
 MIGRATIONS: tuple[Migration, ...] = (
     Migration(1, "catalog series and store metadata", _create_catalog),
     Migration(2, "chat sessions and their turns", _create_chat_sessions),
@@ -86,6 +91,7 @@ MIGRATIONS: tuple[Migration, ...] = (
     Migration(4, "series enrichment", _create_series_enrichment),
     Migration(5, "webhook idempotency", _create_webhook_idempotency),
     Migration(6, "event rules, event archive and webhook endpoint health", _create_event_bus),
+    Migration(7, "API keys (prefixes and hashes)", _create_api_keys),
 )
 
 

@@ -26,6 +26,7 @@ __all__ = [
     "MAX_SESSION_ID_LENGTH",
     "MAX_WEBHOOK_KEY_LENGTH",
     "UtcDateTime",
+    "api_keys",
     "batch_items",
     "batch_requests",
     "chat_sessions",
@@ -268,4 +269,18 @@ webhook_endpoints = Table(
     Column("last_error", Text, nullable=True),
     Column("failures", Integer, nullable=False, default=0),
     Column("disabled_at", UtcDateTime, nullable=True),
+)
+
+api_keys = Table(
+    "api_keys",
+    metadata,
+    # The public part of a key (8 base32 characters today); room to lengthen it later.
+    Column("prefix", String(32), primary_key=True),
+    # `sha256$<hex>` or `hmac-sha256$<hex>`: the secret itself is never stored.
+    Column("hash", Text, nullable=False),
+    Column("name", Text, nullable=False),
+    Column("plan", Text, nullable=False),
+    Column("created_at", UtcDateTime, nullable=False),
+    Column("revoked_at", UtcDateTime, nullable=True),
+    Column("last_used_at", UtcDateTime, nullable=True),
 )

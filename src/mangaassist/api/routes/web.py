@@ -11,12 +11,6 @@ __all__ = ["WEB_DIR", "router"]
 
 WEB_DIR = Path(__file__).resolve().parents[2] / "web"
 
-#: The page loads only what MangaAssist serves (the issue's "no third-party requests").
-CONTENT_SECURITY_POLICY = (
-    "default-src 'self'; connect-src 'self'; img-src 'self' data:; style-src 'self'; "
-    "script-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'self'"
-)
-
 router = APIRouter(include_in_schema=False)
 
 
@@ -25,10 +19,7 @@ async def chat_page() -> FileResponse:
     """The customer chat page."""
     return FileResponse(
         WEB_DIR / "index.html",
-        headers={
-            "Content-Security-Policy": CONTENT_SECURITY_POLICY,
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "same-origin",
-            "Cache-Control": "no-cache",
-        },
+        # Its Content-Security-Policy and the other security headers come from
+        # api/middleware/security_headers.py, like every response's.
+        headers={"Cache-Control": "no-cache"},
     )
