@@ -1,7 +1,8 @@
 """Access control of WebSocket connections: the handshake and each chat message, via the gate.
 
 Browsers cannot set headers on a WebSocket, so credentials may also come in the query:
-``?apiKey=`` or ``?token=`` (``access_token=`` too). Neither the query nor the key is logged.
+``?apiKey=`` or ``?token=`` (``access_token=`` too). Server log lines that carry the query
+(uvicorn's handshake lines) are redacted by ``observability/redaction.py``.
 """
 
 from __future__ import annotations

@@ -7,6 +7,8 @@ import sys
 
 import structlog
 
+from mangaassist.observability.redaction import QueryCredentialFilter, redact_event
+
 __all__ = ["configure_logging"]
 
 
@@ -17,6 +19,7 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
         structlog.stdlib.add_log_level,
         structlog.stdlib.add_logger_name,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
+        redact_event,
     ]
     renderer: structlog.types.Processor = (
         structlog.processors.JSONRenderer(ensure_ascii=False)
@@ -35,6 +38,7 @@ def configure_logging(level: str = "info", fmt: str = "json") -> None:
         cache_logger_on_first_use=True,
     )
     handler = logging.StreamHandler(sys.stderr)
+    handler.addFilter(QueryCredentialFilter())
     handler.setFormatter(
         structlog.stdlib.ProcessorFormatter(
             foreign_pre_chain=shared,

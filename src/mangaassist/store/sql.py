@@ -28,7 +28,7 @@ from mangaassist.store import (
     sql_sessions,
 )
 from mangaassist.store.base import UpsertCounts
-from mangaassist.store.executor import executor_for
+from mangaassist.store.executor import Executor, executor_for
 from mangaassist.store.group_commit import GroupCommitter
 from mangaassist.store.migrations import apply_migrations, current_version
 from mangaassist.store.urls import async_url
@@ -52,6 +52,12 @@ class SqlStore:
 
     def __repr__(self) -> str:
         return f"SqlStore({self._url.render_as_string(hide_password=True)!r})"
+
+    @property
+    def executor(self) -> Executor:
+        """Runs reads and writes on this store's engine, pool and (SQLite) write lock, for
+        adapters of other ports kept in the same database (the API key ring)."""
+        return self._run
 
     async def migrate(self, target: int | None = None) -> int:
         """Apply pending migrations, up to ``target`` when given (tests build old schemas)."""

@@ -126,7 +126,7 @@ class SqlKeyRing:
         self.pepper = pepper
         # The store's executor: key work runs on the same engine, pool and write lock as the
         # rest of the store (SQLite has one writer per process).
-        self._run = store._run
+        self._run = store.executor
         self._clock = clock
         self._last_written: dict[str, datetime] = {}
 
