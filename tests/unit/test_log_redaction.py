@@ -40,15 +40,20 @@ def test_uvicorn_and_structlog_lines_are_redacted_in_the_output(
     monkeypatch.setattr("sys.stderr", stream)
     root = logging.getLogger()
     handlers, level = list(root.handlers), root.level
+    uvicorn_log = logging.getLogger("uvicorn.error")
+    # Another test's uvicorn.Config(log_level="warning") may have raised this logger's level.
+    monkeypatch.setattr(uvicorn_log, "level", logging.NOTSET)
+    monkeypatch.setattr(uvicorn_log, "disabled", False)
     configure_logging("debug", "json")
     try:
-        logging.getLogger("uvicorn.error").info(
+        uvicorn_log.info(
             '%s - "WebSocket %s" %s', "127.0.0.1:5", f"/v1/ws?apiKey={KEY}", "[accepted]"
         )
         structlog.get_logger("mangaassist.test").info("pasted", text=f"my key is {KEY}")
     finally:
         root.handlers[:], root.level = handlers, level
-    lines = [json.loads(line) for line in stream.getvalue().splitlines()]
+    lines = {line["logger"]: line for line in map(json.loads, stream.getvalue().splitlines())}
     assert "S3cr3t" not in stream.getvalue()
-    assert lines[0]["event"].endswith('"WebSocket /v1/ws?apiKey=[redacted]" [accepted]')
-    assert lines[1]["text"] == "my key is mk_live_abcd2345_[redacted]"
+    handshake = lines["uvicorn.error"]["event"]
+    assert handshake.endswith('"WebSocket /v1/ws?apiKey=[redacted]" [accepted]')
+    assert lines["mangaassist.test"]["text"] == "my key is mk_live_abcd2345_[redacted]"

@@ -155,9 +155,9 @@ _MESSAGES: dict[str, tuple[str, str]] = {
         "リクエストが多すぎます。少し時間をおいてからもう一度お試しください。",
     ),
     "QUOTA_EXCEEDED": (
-        "The request quota of this key's usage plan is used up until the period resets "
+        "The request quota for this period is used up; it resets at the start of the next "
         "(see Retry-After).",
-        "利用プランのリクエスト上限に達しました。期間がリセットされるまでお待ちください"
+        "この期間のリクエスト上限に達しました。次の期間の開始までお待ちください"
         "（Retry-After を参照）。",
     ),
     "UNAUTHENTICATED": (
