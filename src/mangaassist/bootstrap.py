@@ -367,8 +367,9 @@ def build(settings: Settings | None = None) -> Container:
     handlers.register(ANALYTICS_HANDLER, event_jobs.analytics.handle)
     usage = UsageLedger(folder / USAGE_FILE)
     handlers.register(USAGE_HANDLER, usage.handle)
-    keys = SqlKeyRing(store, pepper=pepper(settings))
-    access = build_access(settings, keys, pepper(settings), AccessMetrics(registry))
+    key_pepper = pepper(settings)
+    keys = SqlKeyRing(store, pepper=key_pepper)
+    access = build_access(settings, keys, key_pepper, AccessMetrics(registry))
     return Container(
         queues=queues,
         batches=batches,

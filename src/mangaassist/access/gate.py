@@ -16,8 +16,7 @@ from datetime import UTC, datetime
 import structlog
 from limits.errors import StorageError
 
-from mangaassist.access.keyring import KeyRing
-from mangaassist.access.keys import parse_key, verify
+from mangaassist.access.keyring import KeyRing, verified_record
 from mangaassist.access.limiter import Decision, RateLimiter, headers
 from mangaassist.access.plans import UsagePlan
 from mangaassist.access.principal import Admission, Principal, PrincipalKind, Refusal
@@ -82,17 +81,11 @@ class GatePolicy:
     anonymous_routes: tuple[str, ...]
     anonymous_ip_plan: UsagePlan
     anonymous_session_plan: UsagePlan
-    throttled_routes: tuple[str, ...] = ()
     fail_open: bool = True
 
     def allows_anonymous(self, path: str) -> bool:
         """Whether the chat page may call ``path`` without credentials."""
         return any(under(path, prefix) for prefix in self.anonymous_routes)
-
-    def throttle_route(self, path: str) -> str | None:
-        """The route throttle ``path`` counts against: the longest matching prefix, if any."""
-        matches = [prefix for prefix in self.throttled_routes if under(path, prefix)]
-        return max(matches, key=len, default=None)
 
 
 class AccessGate:
@@ -135,14 +128,10 @@ class AccessGate:
         return Refusal(401, "UNAUTHENTICATED", _CHALLENGE)
 
     async def _key_principal(self, api_key: str) -> Principal | Refusal:
-        invalid = Refusal(401, "API_KEY_INVALID", _CHALLENGE)
-        parsed = parse_key(api_key)
-        if parsed is None:
-            return invalid
-        prefix, secret = parsed
-        record = await self.keys.lookup_by_prefix(prefix)
-        if record is None or not verify(secret, record.hash, self._pepper):
-            return invalid  # unknown and wrong secret look alike: nothing says which
+        record = await verified_record(self.keys, api_key, pepper=self._pepper)
+        if record is None:
+            return Refusal(401, "API_KEY_INVALID", _CHALLENGE)
+        prefix = record.prefix
         if not record.active:
             return Refusal(403, "API_KEY_REVOKED")  # only a holder of the secret learns this
         if record.plan not in self.policy.plans:
@@ -168,11 +157,16 @@ class AccessGate:
             subject=subject, claims=claims, kind=PrincipalKind.TOKEN, plan=self.policy.token_plan
         )
 
+    def throttle_route(self, path: str) -> str | None:
+        """The limiter's route throttle ``path`` counts against: the longest matching prefix."""
+        matches = [prefix for prefix in self.limiter.route_throttles if under(path, prefix)]
+        return max(matches, key=len, default=None)
+
     async def meter(
         self, principal: Principal, path: str, credentials: Credentials
     ) -> Admission | Refusal:
         """Count one request by ``principal`` to ``path`` against its plan and the throttles."""
-        route = self.policy.throttle_route(path)
+        route = self.throttle_route(path)
         try:
             if principal.kind is PrincipalKind.ANONYMOUS:
                 decision = await self._meter_anonymous(route, credentials)

@@ -1,7 +1,7 @@
 """Where key records live: the :class:`KeyRing` port, an in-process store, and authentication.
 
-The SQL key ring (SQLite, PostgreSQL) implements the same protocol later; only prefixes and
-hashes are ever stored.
+The SQL key ring (``store/sql_keys.py``, SQLite and PostgreSQL) implements the same protocol;
+only prefixes and hashes are ever stored.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ from typing import Protocol
 
 from mangaassist.access.keys import IssuedKey, generate_key, parse_key, verify
 
-__all__ = ["ApiKeyRecord", "KeyRing", "MemoryKeyStore", "authenticate"]
+__all__ = ["ApiKeyRecord", "KeyRing", "MemoryKeyStore", "authenticate", "verified_record"]
 
 Clock = Callable[[], datetime]
 
@@ -108,16 +108,25 @@ class MemoryKeyStore:
             self._records[prefix] = dataclasses.replace(record, last_used_at=at)
 
 
-async def authenticate(
+async def verified_record(
     ring: KeyRing, header_value: str | None, *, pepper: bytes | None = None
 ) -> ApiKeyRecord | None:
-    """The active record an ``X-Api-Key`` value belongs to, or None (malformed, unknown,
-    revoked or wrong secret: callers answer all of them alike, so nothing leaks which)."""
+    """The record whose secret an ``X-Api-Key`` value proves, revoked or not; None when it is
+    malformed, unknown or has the wrong secret (alike, so nothing leaks which)."""
     parsed = parse_key(header_value)
     if parsed is None:
         return None
     prefix, secret = parsed
     record = await ring.lookup_by_prefix(prefix)
-    if record is None or not record.active:
+    if record is None or not verify(secret, record.hash, pepper):
         return None
-    return record if verify(secret, record.hash, pepper) else None
+    return record
+
+
+async def authenticate(
+    ring: KeyRing, header_value: str | None, *, pepper: bytes | None = None
+) -> ApiKeyRecord | None:
+    """The active record an ``X-Api-Key`` value belongs to, or None (malformed, unknown,
+    revoked or wrong secret)."""
+    record = await verified_record(ring, header_value, pepper=pepper)
+    return record if record is not None and record.active else None

@@ -71,7 +71,6 @@ def build_access(
         anonymous_routes=tuple(settings.access_anonymous_routes),
         anonymous_ip_plan=settings.anonymous_ip_plan.plan("anonymous-ip"),
         anonymous_session_plan=settings.anonymous_session_plan.plan("anonymous-session"),
-        throttled_routes=tuple(throttles),
         fail_open=settings.access_fail_open,
     )
     gate = AccessGate(

@@ -86,6 +86,13 @@ class GateFrameLimits:
     def for_connection(self, principal: Principal, handshake: Handshake) -> FrameLimiter:
         return _ConnectionFrames(self, principal, handshake)
 
+    async def connection_allows(self, connection_id: str) -> bool:
+        """Count one action of the connection; False once it is over any of its limits."""
+        for item in self.items:
+            if not await self._moving.hit(item, "connection", connection_id):
+                return False
+        return True
+
 
 class _ConnectionFrames:
     def __init__(self, limits: GateFrameLimits, principal: Principal, handshake: Handshake):
@@ -94,9 +101,8 @@ class _ConnectionFrames:
         self._handshake = handshake
 
     async def check(self, connection_id: str, action: str, session_id: str | None) -> str | None:
-        for item in self._limits.items:
-            if not await self._limits._moving.hit(item, "connection", connection_id):
-                return "RATE_LIMITED"
+        if not await self._limits.connection_allows(connection_id):
+            return "RATE_LIMITED"
         if action != "sendMessage":
             return None
         credentials = Credentials(client_ip=self._handshake.client_ip, session_id=session_id)

@@ -62,14 +62,17 @@ class AccessMiddleware:
             for name, value in scope.get("headers", [])
         }
         client = scope.get("client")
-        credentials = Credentials(
-            api_key=request_headers.get("x-api-key") or None,
-            bearer=bearer_token(request_headers.get("authorization")),
-            client_ip=client[0] if client else "unknown",
-        )
-        if not credentials.api_key and not credentials.bearer:
+        api_key = request_headers.get("x-api-key") or None
+        bearer = bearer_token(request_headers.get("authorization"))
+        session_id = None
+        if not api_key and not bearer:
             session_id, receive = await self._anonymous_session(scope, path, receive)
-            credentials = Credentials(client_ip=credentials.client_ip, session_id=session_id)
+        credentials = Credentials(
+            api_key=api_key,
+            bearer=bearer,
+            client_ip=client[0] if client else "unknown",
+            session_id=session_id,
+        )
         verdict = await self.gate.admit(path, credentials)
         kind = credentials.kind
         if not isinstance(verdict, Admission):
